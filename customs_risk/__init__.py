@@ -1,0 +1,1 @@
+"""Application shell of the customs risk-scoring platform: settings and the CLI."""
