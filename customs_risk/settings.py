@@ -41,7 +41,6 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="API bind address.")
     port: int = Field(8000, description="API port (`PORT` also works).")
-    max_batch: int = Field(1000, description="Largest /v1/score/batch request.")
     top_reasons: int = Field(5, description="Reasons returned per category.")
 
     @property

@@ -1,0 +1,167 @@
+"""``customs-risk``: the command line of the platform.
+
+Every command is a thin call into ``pipelines`` (Prefect flows) or ``serving``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Customs risk scoring (GACC Order No. 271 risk-management cycle).",
+                  no_args_is_help=True, pretty_exceptions_show_locals=False)  # fmt: skip
+console = Console()
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None or value != value:
+        return "—"
+    return f"{value:.{digits}f}"
+
+
+def summary_table(training: dict) -> Table:
+    """Per-category AUC-PR, precision at 5 %, ECE on the test window."""
+    table = Table(title=f"Test-window metrics — model version {training['version']}")
+    for column in ("category", "status", "calibration", "AUC-ROC", "AUC-PR", "P@5%", "ECE",
+                   "test positives"):  # fmt: skip
+        table.add_column(column)
+    for category, entry in training["report"].items():
+        if entry.get("status") != "scored":
+            table.add_row(category, "not scored", "—", "—", "—", "—", "—",
+                          str(entry["positives"].get("test")))  # fmt: skip
+            continue
+        table.add_row(category, "scored", entry["calibration"], _fmt(entry["auc_roc"]),
+                      _fmt(entry["auc_pr"]), _fmt(entry["precision_at"]["5"]),
+                      _fmt(entry["ece"], 4), str(entry["positives"]))  # fmt: skip
+    return table
+
+
+@app.command()
+def run(
+    declarations: int = typer.Option(None, help="Goods items to generate (default from settings)."),
+    months: int = typer.Option(None, help="Months of activity (default from settings)."),
+) -> None:
+    """The whole cycle on embedded defaults: generate → validate → features → train → score."""
+    from customs_risk.settings import get_settings
+    from pipelines.flows import risk_cycle
+    from sources.generator import GeneratorConfig
+
+    settings = get_settings()
+    config = GeneratorConfig(
+        n_declarations=declarations or settings.declarations, months=months or settings.months,
+        start=settings.start_date, seed=settings.seed,
+    )  # fmt: skip
+    started = time.perf_counter()
+    with console.status("Running the risk cycle (Prefect flow 'risk-cycle')…"):
+        result = risk_cycle(settings, config)
+    elapsed = time.perf_counter() - started
+    training, scoring = result["training"], result["scoring"]
+    console.print(summary_table(training))
+    decision = training["decision"]
+    console.print(
+        f"Registry: [bold]{settings.model_name}[/] version {training['version']} — "
+        f"{decision['outcome']}; champion is version {decision['champion_version_after']}."
+    )
+    console.print(
+        f"Batch scores for {scoring['month']}: {scoring['rows']} goods items → {scoring['path']}"
+        f" (overall levels {scoring['overall_levels']})."
+    )
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in result["timings"].items())
+    console.print(f"Finished in {elapsed:.1f}s ({timings}).")
+    console.print(
+        f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri {settings.resolved_tracking_uri}"
+        "  → http://127.0.0.1:5000"
+    )
+    console.print("Serve the champion: make serve  (then POST examples/declaration.json to "
+                  "/v1/score)")  # fmt: skip
+
+
+@app.command()
+def generate(
+    declarations: int = typer.Option(200_000, help="Goods items to generate."),
+    months: int = typer.Option(18),
+    start: str = typer.Option("2025-01-01"),
+    seed: int = typer.Option(271),
+    shift_date: str = typer.Option(None, help="Start of the documented shift (YYYY-MM-DD)."),
+    out: Path = typer.Option(None, help="Folder for the four Parquet files (default: raw layer)."),
+) -> None:
+    """Generate synthetic Chinese customs activity (seeded) into Parquet."""
+    from customs_risk.settings import get_settings
+    from sources.generator import GeneratorConfig
+    from sources.generator import generate as generate_data
+    from sources.lake import DataLake, replace_layer
+
+    config = GeneratorConfig(n_declarations=declarations, months=months, start=start,
+                             seed=seed, shift_date=shift_date)  # fmt: skip
+    with console.status(f"Generating {declarations:,} goods items over {months} months…"):
+        data = generate_data(config)
+        target = out or DataLake(get_settings().data_dir).raw
+        paths = replace_layer(data.frames(), target)
+    for name, path in paths.items():
+        console.print(f"{name}: {len(data.frames()[name]):,} rows → {path}")
+
+
+@app.command()
+def ingest() -> None:
+    """Validate the raw layer with the expectation suites and publish it."""
+    from pipelines.flows import ingest_and_validate
+
+    ingest_and_validate()
+    console.print("all sources passed their expectations; validated layer published")
+
+
+@app.command()
+def features() -> None:
+    """Build point-in-time features and the online entity state."""
+    from pipelines.flows import build_features
+
+    console.print(build_features())
+
+
+@app.command()
+def train() -> None:
+    """Train, calibrate, log and register; the champion gate decides promotion."""
+    from pipelines.flows import train_and_register
+
+    console.print(summary_table(train_and_register()))
+
+
+@app.command()
+def score(month: str = typer.Option(None, help="YYYY-MM; default the latest month.")) -> None:
+    """Batch-score one month of declarations with the champion."""
+    from pipelines.flows import batch_score
+
+    console.print(batch_score(month=month))
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Bind address (default 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default $PORT or 8000)."),
+) -> None:
+    """Serve the champion over HTTP with uvicorn."""
+    import uvicorn
+
+    from customs_risk.settings import get_settings
+    from serving.app import create_app
+
+    settings = get_settings()
+    port = port or int(os.environ.get("PORT", settings.port))
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port, log_level="info")
+
+
+@app.command("deploy")
+def deploy() -> None:
+    """Serve the flows as Prefect deployments (needs a Prefect server; see README)."""
+    from pipelines.deployments import serve_deployments
+
+    serve_deployments()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,108 @@
+"""The risk model as served: per-category boosters, calibrators, level cut-offs, spec.
+
+A :class:`RiskModel` is what MLflow registers (as the artifacts of a pyfunc model) and
+what the API loads. Scoring uses the LightGBM booster directly on a numpy matrix:
+``pred_contrib`` gives TreeSHAP contributions (identical to shap's TreeExplainer) whose
+sum is the raw log-odds, so one booster call yields both the score and its reasons.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+
+from features.spec import FeatureSpec
+from models.calibration import Calibrator
+
+# Levels 1-4 by the share of recent declarations above each cut-off: level 4 is the
+# top 1 %, level 3 the next 4 % (to 5 %), level 2 the next 15 % (to 20 %), level 1 the rest.
+LEVEL_TOP_SHARES: tuple[float, ...] = (0.20, 0.05, 0.01)
+BUNDLE_FORMAT = 1
+
+
+@dataclass
+class CategoryModel:
+    """One Art. 2 category's calibrated model."""
+
+    category: str
+    booster: lgb.Booster
+    calibrator: Calibrator
+    level_cutoffs: list[float]  # calibrated probability at which levels 2, 3, 4 start
+    metrics: dict = field(default_factory=dict)
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """TreeSHAP contributions in log-odds; the last column is the expected value."""
+        return np.asarray(self.booster.predict(matrix, pred_contrib=True))
+
+    def probability_from_contributions(self, contributions: np.ndarray) -> np.ndarray:
+        """Calibrated probability from TreeSHAP contributions (they sum to the raw score)."""
+        return self.calibrator.apply(contributions.sum(axis=1))
+
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        """Calibrated probability of a finding in this category."""
+        return self.calibrator.apply(self.booster.predict(matrix, raw_score=True))
+
+    def level(self, probability: np.ndarray) -> np.ndarray:
+        """Risk level 1-4 from the calibrated probability."""
+        return 1 + np.searchsorted(self.level_cutoffs, probability, side="right")
+
+
+@dataclass
+class RiskModel:
+    """All category models plus what is needed to read them."""
+
+    spec: FeatureSpec
+    categories: dict[str, CategoryModel]
+    not_scored: dict[str, str]  # category → why it has no model (e.g. too few labels)
+    metadata: dict = field(default_factory=dict)
+
+    def predict_proba(self, matrix: np.ndarray) -> dict[str, np.ndarray]:
+        """Calibrated probabilities per scored category for an encoded matrix."""
+        return {c: m.probability(matrix) for c, m in self.categories.items()}
+
+    def save(self, directory: Path) -> Path:
+        """Write the bundle as plain files: model.json, spec.json, boosters/<category>.txt."""
+        directory = Path(directory)
+        (directory / "boosters").mkdir(parents=True, exist_ok=True)
+        for category, model in self.categories.items():
+            model.booster.save_model(str(directory / "boosters" / f"{category}.txt"))
+        (directory / "spec.json").write_text(json.dumps(self.spec.to_dict(), indent=1))
+        manifest = {
+            "format": BUNDLE_FORMAT,
+            "metadata": self.metadata,
+            "not_scored": self.not_scored,
+            "categories": {
+                c: {
+                    "calibrator": m.calibrator.to_dict(),
+                    "level_cutoffs": m.level_cutoffs,
+                    "metrics": m.metrics,
+                }
+                for c, m in self.categories.items()
+            },
+        }
+        (directory / "model.json").write_text(json.dumps(manifest, indent=1, default=str))
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> RiskModel:
+        """Read a bundle written by :meth:`save`."""
+        directory = Path(directory)
+        manifest = json.loads((directory / "model.json").read_text())
+        if manifest.get("format") != BUNDLE_FORMAT:
+            raise ValueError(f"unsupported model bundle format {manifest.get('format')!r}")
+        spec = FeatureSpec.from_dict(json.loads((directory / "spec.json").read_text()))
+        categories = {
+            c: CategoryModel(
+                c,
+                lgb.Booster(model_file=str(directory / "boosters" / f"{c}.txt")),
+                Calibrator.from_dict(entry["calibrator"]),
+                list(entry["level_cutoffs"]),
+                entry.get("metrics", {}),
+            )
+            for c, entry in manifest["categories"].items()
+        }
+        return cls(spec, categories, manifest["not_scored"], manifest["metadata"])

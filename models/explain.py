@@ -1,0 +1,82 @@
+"""Explanations: per-declaration reasons and global plots for reviewers.
+
+Per-declaration reasons come from LightGBM's TreeSHAP (``pred_contrib``), the same
+values shap's TreeExplainer computes, in log-odds of the uncalibrated model. Global
+summaries use the shap package for its standard beeswarm plot.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: figures are files for MLflow and reports
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from features.spec import FeatureSpec  # noqa: E402
+
+
+def reasons(
+    contributions: np.ndarray, row: np.ndarray, spec: FeatureSpec, top: int
+) -> list[dict]:
+    """Top contributions (by magnitude) of one declaration, with reviewer labels.
+
+    ``contributions`` is one row of ``pred_contrib`` (last entry = expected value);
+    ``row`` the encoded feature values.
+    """
+    per_feature = contributions[:-1]
+    order = np.argsort(-np.abs(per_feature), kind="stable")[:top]
+    return [
+        {
+            "feature": spec.names[j],
+            "label": spec.label(spec.names[j]),
+            "value": spec.decode_value(spec.names[j], row[j]),
+            "contribution": round(float(per_feature[j]), 6),
+        }
+        for j in order
+        if per_feature[j] != 0.0
+    ]
+
+
+def shap_summary_figure(booster, matrix: np.ndarray, spec: FeatureSpec, title: str):
+    """shap beeswarm of a sample of rows: which features drive the category, and how."""
+    import shap
+
+    explainer = shap.TreeExplainer(booster)
+    values = explainer.shap_values(matrix)
+    if isinstance(values, list):  # older shap returns [negative, positive] for binary
+        values = values[1]
+    labels = [spec.label(n) for n in spec.names]
+    plt.figure()
+    shap.summary_plot(values, matrix, feature_names=labels, show=False, max_display=15)
+    figure = plt.gcf()
+    figure.suptitle(title)
+    figure.set_size_inches(10, 7)
+    figure.tight_layout()
+    return figure
+
+
+def reliability_figure(y: np.ndarray, probability: np.ndarray, title: str, bins: int = 10):
+    """Observed finding rate against mean predicted probability per equal-width bin."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(probability, dtype=float)
+    index = np.minimum((p * bins).astype(int), bins - 1)
+    mean_p, observed, counts = [], [], []
+    for b in range(bins):
+        mask = index == b
+        if mask.any():
+            mean_p.append(p[mask].mean())
+            observed.append(y[mask].mean())
+            counts.append(int(mask.sum()))
+    figure, ax = plt.subplots(figsize=(5, 5))
+    top = max([*mean_p, *observed, 0.05]) * 1.05
+    ax.plot([0, top], [0, top], linestyle="--", color="grey", label="perfect calibration")
+    ax.scatter(mean_p, observed, s=[20 + 200 * c / max(counts) for c in counts], label="bins")
+    ax.plot(mean_p, observed, color="C0")
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("observed finding rate")
+    ax.set_title(title)
+    ax.legend(loc="upper left")
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,91 @@
+"""Evaluation metrics, with the exact definitions the reports promise.
+
+Precision at n %: sort by score, descending, ties kept in input order; take the first
+round(n % × rows); the share of positives among them. Recall at n %: the share of all
+positives they hold. ECE: 10 equal-width probability bins, the weighted mean of
+|observed rate − mean probability|.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+INSPECTION_RATES: tuple[int, ...] = (1, 2, 5, 10)
+
+
+def top_share_order(scores: np.ndarray) -> np.ndarray:
+    """Indices by descending score; a stable sort keeps ties in input order."""
+    return np.argsort(-np.asarray(scores, dtype=float), kind="stable")
+
+
+def precision_recall_at(y: np.ndarray, scores: np.ndarray, percent: float) -> tuple[float, float]:
+    """Precision and recall among the top ``percent`` % of rows by score."""
+    y = np.asarray(y, dtype=float)
+    k = int(round(percent / 100.0 * len(y)))
+    if k == 0:
+        return float("nan"), 0.0
+    top = top_share_order(scores)[:k]
+    hits = y[top].sum()
+    total = y.sum()
+    return float(hits / k), float(hits / total) if total > 0 else float("nan")
+
+
+def expected_calibration_error(y: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
+    """Weighted mean |observed rate − mean probability| over equal-width bins."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(probabilities, dtype=float)
+    # Bin i holds [i/bins, (i+1)/bins); probability 1.0 falls in the last bin.
+    index = np.minimum((p * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = index == b
+        if mask.any():
+            total += mask.sum() * abs(y[mask].mean() - p[mask].mean())
+    return float(total / len(y)) if len(y) else float("nan")
+
+
+def value_captured_at(values: np.ndarray, scores: np.ndarray, percent: float) -> float:
+    """Share of the total of ``values`` (e.g. duty recovered) in the top ``percent`` % by score."""
+    values = np.asarray(values, dtype=float)
+    k = int(round(percent / 100.0 * len(values)))
+    total = values.sum()
+    if total <= 0:
+        return float("nan")
+    return float(values[top_share_order(scores)[:k]].sum() / total)
+
+
+def classification_report(y: np.ndarray, probabilities: np.ndarray) -> dict:
+    """AUC-ROC, AUC-PR, precision/recall at inspection rates, ECE, Brier, log loss."""
+    y = np.asarray(y, dtype=int)
+    p = np.clip(np.asarray(probabilities, dtype=float), 0.0, 1.0)
+    both = 0 < y.sum() < len(y)
+    report = {
+        "rows": int(len(y)),
+        "positives": int(y.sum()),
+        "prevalence": float(y.mean()) if len(y) else float("nan"),
+        "auc_roc": float(roc_auc_score(y, p)) if both else float("nan"),
+        "auc_pr": float(average_precision_score(y, p)) if both else float("nan"),
+        "ece": expected_calibration_error(y, p),
+        "brier": float(brier_score_loss(y, p)) if len(y) else float("nan"),
+        "log_loss": float(log_loss(y, p, labels=[0, 1])) if len(y) else float("nan"),
+        "precision_at": {},
+        "recall_at": {},
+    }
+    for rate in INSPECTION_RATES:
+        precision, recall = precision_recall_at(y, p, rate)
+        report["precision_at"][str(rate)] = precision
+        report["recall_at"][str(rate)] = recall
+    return report
+
+
+def flatten(report: dict, prefix: str) -> dict[str, float]:
+    """``{"auc_pr": .., "precision_at": {"5": ..}}`` → ``{"<prefix>.auc_pr": .., "<prefix>.precision_at_5": ..}``."""
+    flat = {}
+    for key, value in report.items():
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                flat[f"{prefix}.{key}_{sub}"] = v
+        elif isinstance(value, int | float):
+            flat[f"{prefix}.{key}"] = value
+    return flat

@@ -1,0 +1,276 @@
+"""MLflow: tracking a training run, registering ``customs-risk``, moving ``champion``.
+
+The registered model is a pyfunc whose artifact is the :class:`RiskModel` bundle: every
+category's booster, calibrator and level cut-offs, and the feature spec. The API does
+not call ``pyfunc.predict``; it loads the bundle files the pyfunc carries.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata as package_metadata
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from customs_risk.settings import PROJECT_ROOT, Settings
+from features.definitions import FEATURE_NAMES, FEATURES
+from models.bundle import RiskModel
+from models.explain import reliability_figure, shap_summary_figure
+from models.metrics import flatten
+from models.training import TrainingResult, evaluate
+
+CHAMPION, CHALLENGER, PREVIOUS = "champion", "challenger", "previous"
+GATE_METRIC = "auc_pr"
+_RUNTIME_PACKAGES = ("lightgbm", "scikit-learn", "numpy", "pandas", "scipy", "mlflow")
+
+
+def configure(settings: Settings, experiment: str | None = None) -> str:
+    """Point MLflow at the configured store and ensure the experiment exists; return its id."""
+    settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(settings.resolved_tracking_uri)
+    mlflow.set_registry_uri(settings.resolved_tracking_uri)
+    name = experiment or settings.experiment
+    client = MlflowClient()
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        experiment_id = found.experiment_id
+    else:
+        experiment_id = client.create_experiment(
+            name, artifact_location=f"{settings.artifact_location}/{name}"
+        )
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
+
+
+class RiskModelPyfunc(mlflow.pyfunc.PythonModel):
+    """Pyfunc face of the bundle: feature rows in, calibrated probabilities out."""
+
+    def load_context(self, context) -> None:
+        self.model = RiskModel.load(Path(context.artifacts["risk_model"]))
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        matrix = self.model.spec.encode(model_input)
+        probabilities = self.model.predict_proba(matrix)
+        return pd.DataFrame({f"probability_{c}": p for c, p in probabilities.items()})
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    run_id: str
+    version: str
+    promoted: bool
+    decision: dict
+
+
+def _pip_requirements() -> list[str]:
+    return [f"{p}=={package_metadata.version(p)}" for p in _RUNTIME_PACKAGES]
+
+
+def _input_example(test_features: pd.DataFrame) -> pd.DataFrame:
+    example = test_features[list(FEATURE_NAMES)].head(5).copy()
+    for feature in FEATURES:
+        if feature.kind == "categorical":
+            example[feature.name] = example[feature.name].astype(str)
+    return example.reset_index(drop=True)
+
+
+def log_and_register(
+    result: TrainingResult,
+    settings: Settings,
+    validation: dict | None = None,
+    lineage: dict | None = None,
+    training_features: pd.DataFrame | None = None,
+) -> RegisteredModel:
+    """Log a training run with its evidence, register the model, and apply the champion gate."""
+    configure(settings)
+    model = result.model
+    with mlflow.start_run(run_name="train-risk-model") as run:
+        mlflow.log_params(
+            {
+                "as_of": model.metadata["as_of"],
+                "seed": model.metadata["seed"],
+                "feature_fingerprint": model.metadata["feature_fingerprint"],
+                "features": len(model.spec.names),
+                "categories_scored": ",".join(model.categories) or "none",
+                "categories_not_scored": ",".join(model.not_scored) or "none",
+                **{f"rows_{k}": v for k, v in model.metadata["rows"].items()},
+            }
+        )
+        for category, entry in result.report.items():
+            if entry.get("status") == "scored":
+                metrics = flatten(entry, category)
+                mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
+        mlflow.log_dict(result.report, "evaluation/test_window_report.json")
+        mlflow.log_dict(result.calibration_choice, "evaluation/calibration_choice.json")
+        mlflow.log_dict(
+            [f.__dict__ for f in FEATURES], "features/feature_catalogue.json"
+        )
+        if validation:
+            mlflow.log_dict(validation, "data_validation/reports.json")
+            mlflow.log_metric(
+                "data_validation.failed_sources",
+                sum(1 for r in validation.values() if not r.get("success", False)),
+            )
+        if lineage:
+            mlflow.log_dict(lineage, "lineage/datasets.json")
+            mlflow.set_tags({f"lineage.{k}": str(v)[:500] for k, v in lineage.items()})
+        if training_features is not None:
+            dataset = mlflow.data.from_pandas(
+                training_features.head(2000),
+                source=str(lineage.get("features_path", "features")) if lineage else "features",
+                name="declaration_features",
+            )
+            mlflow.log_input(dataset, context="training")
+        _log_figures(result)
+
+        with tempfile.TemporaryDirectory() as tmp:
+            bundle = model.save(Path(tmp) / "risk_model")
+            example = _input_example(result.test_features)
+            output = RiskModelPyfunc.__new__(RiskModelPyfunc)
+            output.model = model
+            signature = infer_signature(example, output.predict(None, example))
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=RiskModelPyfunc(),
+                artifacts={"risk_model": str(bundle)},
+                code_paths=[str(PROJECT_ROOT / p) for p in ("features", "models", "sources")],
+                signature=signature,
+                input_example=example,
+                pip_requirements=_pip_requirements(),
+                registered_model_name=settings.model_name,
+            )
+        version = str(info.registered_model_version)
+        decision = promote_if_better(settings, version, model, result.test_features)
+        mlflow.log_dict(decision, "registry/champion_decision.json")
+        mlflow.set_tag("registry.decision", decision["outcome"])
+    return RegisteredModel(run.info.run_id, version, decision["promoted"], decision)
+
+
+def _log_figures(result: TrainingResult) -> None:
+    test = result.test_features
+    sample = test.sample(min(len(test), 1500), random_state=0)
+    for category, model in result.model.categories.items():
+        matrix = result.model.spec.encode(test)
+        probability = model.probability(matrix)
+        y = test[f"finding_{category}"].to_numpy(dtype=int)
+        figure = reliability_figure(y, probability, f"{category}: reliability on test window")
+        mlflow.log_figure(figure, f"plots/reliability_{category}.png")
+        figure.clf()
+        figure = shap_summary_figure(
+            model.booster, result.model.spec.encode(sample), result.model.spec,
+            f"{category}: global SHAP summary (log-odds)",
+        )  # fmt: skip
+        mlflow.log_figure(figure, f"plots/shap_summary_{category}.png")
+        figure.clf()
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def gate_score(model: RiskModel, labelled: pd.DataFrame, categories: list[str]) -> float:
+    """Mean test-window AUC-PR over ``categories`` (the champion gate's measure)."""
+    results = evaluate(model, labelled)
+    values = [results[c][GATE_METRIC] for c in categories if c in results]
+    values = [v for v in values if v == v]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def promote_if_better(
+    settings: Settings, version: str, candidate: RiskModel, test_features: pd.DataFrame
+) -> dict:
+    """Move ``champion`` to ``version`` if it beats the current champion on the same rows.
+
+    The first version becomes champion. Otherwise both are scored on the candidate's
+    test window, over the categories the candidate scores; the candidate must be
+    strictly better on mean AUC-PR. The old champion stays reachable as ``previous``.
+    """
+    client = MlflowClient()
+    name = settings.model_name
+    current = _alias_version(client, name, CHAMPION)
+    categories = sorted(candidate.categories)
+    candidate_score = gate_score(candidate, test_features, categories)
+    decision = {
+        "metric": f"mean {GATE_METRIC} over {categories}",
+        "candidate_version": version,
+        "candidate_score": candidate_score,
+        "champion_version_before": current,
+        "evaluated_on": candidate.metadata["windows"]["test"],
+    }
+    if current is None:
+        client.set_registered_model_alias(name, CHAMPION, version)
+        return {**decision, "promoted": True, "outcome": "first version: champion",
+                "champion_score": None, "champion_version_after": version}  # fmt: skip
+    champion = load_version(settings, current)
+    champion_score = gate_score(champion, test_features, categories)
+    promoted = bool(candidate_score > champion_score) or champion_score != champion_score
+    if promoted:
+        client.set_registered_model_alias(name, PREVIOUS, current)
+        client.set_registered_model_alias(name, CHAMPION, version)
+    else:
+        client.set_registered_model_alias(name, CHALLENGER, version)
+    return {
+        **decision,
+        "champion_score": champion_score,
+        "promoted": promoted,
+        "outcome": "promoted" if promoted else "kept champion (candidate not better)",
+        "champion_version_after": version if promoted else current,
+    }
+
+
+def download_bundle(
+    settings: Settings, model_uri: str, destination: Path, version: str | None = None
+) -> Path:
+    """Copy a registered model's bundle to ``destination`` (replacing it atomically).
+
+    ``registry.json`` beside it records where it came from, so the API can start from
+    this copy when the tracking store is unreachable.
+    """
+    mlflow.set_tracking_uri(settings.resolved_tracking_uri)
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=destination.parent) as tmp:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp))
+        bundle = next(local.rglob("model.json")).parent
+        staged = Path(tmp) / "staged"
+        shutil.copytree(bundle, staged)
+        registry_info = {"model_uri": model_uri, "model_name": settings.model_name,
+                         "version": version}  # fmt: skip
+        (staged / "registry.json").write_text(json.dumps(registry_info))
+        if destination.exists():
+            old = destination.with_name(destination.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            destination.rename(old)
+            staged.rename(destination)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staged.rename(destination)
+    return destination
+
+
+def load_version(settings: Settings, version: str) -> RiskModel:
+    """Load one registered version's bundle (through a temporary copy)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        uri = f"models:/{settings.model_name}/{version}"
+        return RiskModel.load(download_bundle(settings, uri, Path(tmp) / "bundle", version))
+
+
+def resolve_alias(settings: Settings, alias: str) -> str | None:
+    """The version an alias points at, or None."""
+    mlflow.set_tracking_uri(settings.resolved_tracking_uri)
+    return _alias_version(MlflowClient(), settings.model_name, alias)

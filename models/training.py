@@ -1,0 +1,211 @@
+"""Training: time-ordered windows, one calibrated LightGBM model per Art. 2 category.
+
+Labels exist only for inspected goods items and only from ``outcome_known_at``: a
+model trained "as of" a time uses only outcomes known by then. The labelled rows are
+cut by declaration time into train / early-stopping / calibration / test windows, so
+every evaluation is on declarations later than anything the model learned from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from features.definitions import FEATURE_NAMES
+from features.spec import FeatureSpec
+from models import calibration
+from models.bundle import LEVEL_TOP_SHARES, CategoryModel, RiskModel
+from models.metrics import INSPECTION_RATES, classification_report, value_captured_at
+from sources.contracts import RISK_CATEGORIES
+
+WINDOWS: tuple[str, ...] = ("train", "early_stopping", "calibration", "test")
+MIN_EVAL_POSITIVES = 5  # positives each of early-stopping / calibration / test needs
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Window shares, the positives a category needs, and LightGBM parameters."""
+
+    window_shares: tuple[float, float, float, float] = (0.62, 0.10, 0.12, 0.16)
+    min_positives: int = 40
+    seed: int = 271
+    lgbm_params: dict = field(
+        default_factory=lambda: {
+            "n_estimators": 1500,
+            "learning_rate": 0.04,
+            "num_leaves": 31,
+            "min_child_samples": 40,
+            "subsample": 0.8,
+            "subsample_freq": 1,
+            "colsample_bytree": 0.8,
+            "reg_lambda": 1.0,
+            "min_data_per_group": 50,
+            "cat_smooth": 20.0,
+            "max_cat_to_onehot": 8,
+        }
+    )
+    early_stopping_rounds: int = 100
+
+
+@dataclass
+class TrainingResult:
+    """A trained risk model with the evidence needed to judge and register it."""
+
+    model: RiskModel
+    report: dict  # category → metrics on the test window (or why not scored)
+    windows: dict[str, tuple[str, str]]
+    test_features: pd.DataFrame  # labelled test rows: keys, features, findings
+    calibration_choice: dict[str, dict]
+
+
+def labelled_rows(
+    features: pd.DataFrame, inspection_outcomes: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Feature rows of inspected items whose outcome was known by ``as_of``, in time order."""
+    known = inspection_outcomes[inspection_outcomes["outcome_known_at"] <= as_of]
+    labels = known[["declaration_id", "item_no", "selection_reason", "outcome_known_at",
+                    "duty_recovered_cny", *(f"finding_{c}" for c in RISK_CATEGORIES)]]  # fmt: skip
+    rows = features.merge(labels, on=["declaration_id", "item_no"], how="inner")
+    rows = rows[rows["declared_at"] <= as_of]
+    return rows.sort_values(["declared_at", "declaration_id", "item_no"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def split_windows(
+    labelled: pd.DataFrame, shares: tuple[float, ...]
+) -> dict[str, pd.DataFrame]:
+    """Cut time-ordered labelled rows into consecutive windows by declaration time."""
+    bounds = np.cumsum((0.0, *shares))
+    bounds = bounds / bounds[-1]
+    times = labelled["declared_at"]
+    cuts = [times.quantile(b) for b in bounds[1:-1]]
+    edges = [times.min(), *cuts, times.max() + pd.Timedelta(seconds=1)]
+    return {
+        name: labelled[(times >= lo) & (times < hi)]
+        for name, lo, hi in zip(WINDOWS, edges[:-1], edges[1:], strict=True)
+    }
+
+
+def _classifier(config: TrainingConfig) -> lgb.LGBMClassifier:
+    return lgb.LGBMClassifier(
+        objective="binary",
+        random_state=config.seed,
+        n_jobs=2,
+        deterministic=True,
+        force_row_wise=True,
+        verbose=-1,
+        **config.lgbm_params,
+    )
+
+
+def level_cutoffs(probabilities: np.ndarray) -> list[float]:
+    """Probability cut-offs for levels 2, 3, 4 from recent declarations' scores."""
+    return [float(np.quantile(probabilities, 1.0 - share)) for share in LEVEL_TOP_SHARES]
+
+
+def train_risk_model(
+    features: pd.DataFrame,
+    inspection_outcomes: pd.DataFrame,
+    as_of: pd.Timestamp,
+    config: TrainingConfig | None = None,
+) -> TrainingResult:
+    """Train, calibrate and evaluate one model per category with enough labels.
+
+    ``features`` is the feature table of every declaration (from
+    ``features.compute.feature_frame``); unlabelled rows set the level cut-offs.
+    """
+    config = config or TrainingConfig()
+    labelled = labelled_rows(features, inspection_outcomes, as_of)
+    if labelled.empty:
+        raise ValueError(f"no inspection outcomes known by {as_of}: nothing to train on")
+    windows = split_windows(labelled, config.window_shares)
+    spec = FeatureSpec.fit(windows["train"])
+    matrices = {name: spec.encode(frame) for name, frame in windows.items()}
+    test_start, test_end = windows["test"]["declared_at"].min(), windows["test"]["declared_at"].max()
+    recent = features[(features["declared_at"] >= test_start) & (features["declared_at"] <= test_end)]
+    recent_matrix = spec.encode(recent)
+
+    categories, not_scored, report, choices = {}, {}, {}, {}
+    for category in RISK_CATEGORIES:
+        target = f"finding_{category}"
+        y = {name: frame[target].to_numpy(dtype=int) for name, frame in windows.items()}
+        positives = {name: int(v.sum()) for name, v in y.items()}
+        reason = _insufficient(positives, config.min_positives)
+        if reason:
+            not_scored[category] = reason
+            report[category] = {"status": "not_scored", "reason": reason, "positives": positives}
+            continue
+        classifier = _classifier(config).fit(
+            matrices["train"], y["train"],
+            eval_set=[(matrices["early_stopping"], y["early_stopping"])],
+            categorical_feature=spec.categorical_indices,
+            callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+        )  # fmt: skip
+        calibrator, comparison = calibration.choose(
+            classifier, matrices["calibration"], y["calibration"]
+        )
+        booster = classifier.booster_
+        probability = calibrator.apply(booster.predict(matrices["test"], raw_score=True))
+        metrics = classification_report(y["test"], probability)
+        metrics["best_iteration"] = int(classifier.best_iteration_ or booster.current_iteration())
+        metrics["calibration"] = comparison["chosen"]
+        metrics["positives_by_window"] = positives
+        random_rows = (windows["test"]["selection_reason"] == "random").to_numpy()
+        if 0 < y["test"][random_rows].sum() < random_rows.sum():
+            metrics["random_sample"] = classification_report(
+                y["test"][random_rows], probability[random_rows]
+            )
+        if category == "revenue":
+            duty = windows["test"]["duty_recovered_cny"].to_numpy(dtype=float)
+            metrics["duty_recovered_at"] = {
+                str(r): value_captured_at(duty, probability, r) for r in INSPECTION_RATES
+            }
+        cutoffs = level_cutoffs(calibrator.apply(booster.predict(recent_matrix, raw_score=True)))
+        categories[category] = CategoryModel(category, booster, calibrator, cutoffs, metrics)
+        report[category] = {"status": "scored", **metrics}
+        choices[category] = comparison
+
+    window_bounds = {
+        name: (str(frame["declared_at"].min()), str(frame["declared_at"].max()))
+        for name, frame in windows.items()
+    }
+    metadata = {
+        "as_of": str(as_of),
+        "windows": window_bounds,
+        "rows": {name: len(frame) for name, frame in windows.items()},
+        "feature_fingerprint": spec.fingerprint(),
+        "feature_names": list(FEATURE_NAMES),
+        "level_top_shares": list(LEVEL_TOP_SHARES),
+        "seed": config.seed,
+    }
+    model = RiskModel(spec, categories, not_scored, metadata)
+    return TrainingResult(model, report, window_bounds, windows["test"], choices)
+
+
+def _insufficient(positives: dict[str, int], min_positives: int) -> str | None:
+    if positives["train"] < min_positives:
+        return (
+            f"only {positives['train']} labelled positives in the training window "
+            f"(needs {min_positives}): not scored rather than guessed"
+        )
+    short = [w for w in WINDOWS[1:] if positives[w] < MIN_EVAL_POSITIVES]
+    if short:
+        return (
+            f"fewer than {MIN_EVAL_POSITIVES} labelled positives in the {', '.join(short)} "
+            "window(s): cannot calibrate or evaluate honestly"
+        )
+    return None
+
+
+def evaluate(model: RiskModel, labelled: pd.DataFrame) -> dict[str, dict]:
+    """Metrics of an existing model on labelled feature rows (e.g. a challenger's test window)."""
+    matrix = model.spec.encode(labelled)
+    results = {}
+    for category, probability in model.predict_proba(matrix).items():
+        y = labelled[f"finding_{category}"].to_numpy(dtype=int)
+        results[category] = classification_report(y, probability)
+    return results

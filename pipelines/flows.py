@@ -1,0 +1,157 @@
+"""Prefect flows of the risk-management cycle, thin over the pure functions.
+
+collect (generate / ingest + validate) → assess (features → train → register) →
+dispose (batch score). Each flow reads and writes the Parquet lake
+(``sources.lake``); ``risk_cycle`` runs them in order, as ``make run`` does.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+
+from customs_risk.settings import Settings, get_settings
+from features.compute import build_entity_state, feature_frame
+from features.state import EntityState
+from models.bundle import RiskModel
+from models.registry import download_bundle, log_and_register, resolve_alias
+from models.training import TrainingConfig, train_risk_model
+from serving.scoring import Scorer
+from sources.generator import GeneratorConfig, generate
+from sources.lake import DataLake, replace_directory, replace_layer, write_parquet
+from sources.validation import require_valid, validate_sources
+
+
+def _settings(settings: Settings | None) -> Settings:
+    return settings or get_settings()
+
+
+@task(name="generate-synthetic-sources")
+def generate_sources(config: GeneratorConfig, lake: DataLake) -> dict[str, str]:
+    """Generate synthetic Chinese customs activity into the raw layer."""
+    data = generate(config)
+    paths = replace_layer(data.frames(), lake.raw)
+    return {name: str(path) for name, path in paths.items()}
+
+
+@flow(name="ingest-and-validate")
+def ingest_and_validate(settings: Settings | None = None) -> dict:
+    """Validate every raw batch; publish the validated layer only if all pass.
+
+    A failing expectation raises ``DataValidationError`` listing what failed; the
+    validated layer (and everything downstream) is left as it was.
+    """
+    settings = _settings(settings)
+    lake = DataLake(settings.data_dir)
+    logger = get_run_logger()
+    frames = lake.read_sources(lake.raw)
+    reports = validate_sources(frames)
+    for report in reports.values():
+        logger.info(report.render())
+    require_valid(reports)
+    replace_layer(frames, lake.validated)
+    return {name: report.to_dict() for name, report in reports.items()}
+
+
+@flow(name="build-features")
+def build_features(settings: Settings | None = None) -> dict:
+    """Point-in-time features of every declaration, and the online entity state."""
+    settings = _settings(settings)
+    lake = DataLake(settings.data_dir)
+    sources = lake.read_sources(lake.validated)
+    state = build_entity_state(
+        sources["declarations"], sources["credit_history"],
+        sources["monitoring"], sources["inspection_outcomes"],
+    )  # fmt: skip
+    features = feature_frame(sources["declarations"], state)
+    write_parquet(features, lake.features)
+    staging = lake.state.with_name(".state.staging")
+    state.save(staging)
+    replace_directory(staging, lake.state)
+    get_run_logger().info("features: %d rows × %d columns", *features.shape)
+    return {"rows": len(features), "state_built_through": state.built_through,
+            "features_path": str(lake.features), "state_path": str(lake.state)}  # fmt: skip
+
+
+@flow(name="train-and-register")
+def train_and_register(settings: Settings | None = None, validation: dict | None = None) -> dict:
+    """Train calibrated per-category models, log them to MLflow, apply the champion gate."""
+    settings = _settings(settings)
+    lake = DataLake(settings.data_dir)
+    features = pd.read_parquet(lake.features)
+    outcomes = pd.read_parquet(lake.source_path(lake.validated, "inspection_outcomes"))
+    as_of = features["declared_at"].max()
+    result = train_risk_model(
+        features, outcomes, as_of,
+        TrainingConfig(min_positives=settings.min_positives, seed=settings.seed),
+    )  # fmt: skip
+    lineage = {
+        "features_path": str(lake.features),
+        "validated_layer": str(lake.validated),
+        "declarations_rows": len(features),
+        "as_of": str(as_of),
+    }
+    registered = log_and_register(result, settings, validation, lineage, features)
+    get_run_logger().info("registered version %s: %s", registered.version,
+                          registered.decision["outcome"])  # fmt: skip
+    return {"run_id": registered.run_id, "version": registered.version,
+            "promoted": registered.promoted, "decision": registered.decision,
+            "report": result.report}  # fmt: skip
+
+
+def load_champion(settings: Settings) -> tuple[RiskModel, str]:
+    """Refresh the local copy of the champion from the registry and load it."""
+    version = resolve_alias(settings, settings.model_alias)
+    if version is None:
+        raise LookupError(f"no '{settings.model_alias}' alias on model {settings.model_name}")
+    uri = f"models:/{settings.model_name}@{settings.model_alias}"
+    path = download_bundle(settings, uri, settings.resolved_model_cache_dir, version)
+    return RiskModel.load(path), version
+
+
+@flow(name="batch-score")
+def batch_score(settings: Settings | None = None, month: str | None = None) -> dict:
+    """Score the declarations of one month (default: the latest) with the champion."""
+    settings = _settings(settings)
+    lake = DataLake(settings.data_dir)
+    declarations = pd.read_parquet(lake.source_path(lake.validated, "declarations"))
+    periods = declarations["declared_at"].dt.to_period("M")
+    month = month or str(periods.max())
+    selected = declarations[periods.astype(str) == month]
+    model, version = load_champion(settings)
+    scorer = Scorer(model, EntityState.load(lake.state), version, settings.top_reasons)
+    scores = scorer.score_frame(selected)
+    path = write_parquet(scores, lake.scores / f"{month}.parquet")
+    level_counts = scores["overall_level"].value_counts().sort_index()
+    return {"month": month, "rows": len(scores), "path": str(path), "model_version": version,
+            "overall_levels": {int(k): int(v) for k, v in level_counts.items()}}  # fmt: skip
+
+
+@flow(name="risk-cycle")
+def risk_cycle(
+    settings: Settings | None = None, generator: GeneratorConfig | None = None
+) -> dict:
+    """The whole cycle on embedded defaults: generate → validate → features → train → score."""
+    settings = _settings(settings)
+    lake = DataLake(settings.data_dir)
+    timings = {}
+    started = time.perf_counter()
+    generator = generator or GeneratorConfig(
+        n_declarations=settings.declarations, months=settings.months,
+        start=settings.start_date, seed=settings.seed,
+    )  # fmt: skip
+    generate_sources(generator, lake)
+    timings["generate"] = time.perf_counter() - started
+    validation = ingest_and_validate(settings)
+    timings["validate"] = time.perf_counter() - started - sum(timings.values())
+    features = build_features(settings)
+    timings["features"] = time.perf_counter() - started - sum(timings.values())
+    training = train_and_register(settings, validation)
+    timings["train_register"] = time.perf_counter() - started - sum(timings.values())
+    scoring = batch_score(settings)
+    timings["score"] = time.perf_counter() - started - sum(timings.values())
+    return {"features": features, "training": training, "scoring": scoring,
+            "timings": timings, "data_dir": str(Path(settings.data_dir))}  # fmt: skip

@@ -1,0 +1,199 @@
+"""FastAPI app for clearance systems: real-time risk scores with reasons.
+
+The model (``models:/customs-risk@champion``) and the online entity state are loaded
+once at start-up. A local copy of the model is kept so the API starts even when the
+tracking store is unreachable; while nothing is loaded, ``/readyz`` says so with 503
+and scoring answers 503, and loading is retried in the background.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from customs_risk.settings import Settings, get_settings
+from features.state import EntityState
+from models.bundle import RiskModel
+from serving.schemas import BatchDecision, BatchScoreRequest, Decision, ScoreRequest
+from serving.scoring import Scorer
+from sources.lake import DataLake
+
+API_VERSION = "v1"
+RETRY_SECONDS = 30.0
+log = logging.getLogger("customs_risk.serving")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """What is being served, and where it came from."""
+
+    scorer: Scorer
+    source: str  # "registry" or "local copy"
+    loaded_at: str
+
+
+class ModelHolder:
+    """Holds the served model; swapping it is one reference assignment (atomic)."""
+
+    def __init__(self) -> None:
+        self.current: LoadedModel | None = None
+        self.last_error: str | None = None
+
+    def swap(self, loaded: LoadedModel) -> None:
+        self.current = loaded
+
+
+def load_served_model(settings: Settings) -> LoadedModel:
+    """Champion from the registry (refreshing the local copy), else the local copy."""
+    from models.registry import download_bundle, resolve_alias
+
+    cache = settings.resolved_model_cache_dir
+    source = "registry"
+    try:
+        version = resolve_alias(settings, settings.model_alias)
+        if version is None:
+            raise LookupError(f"no '{settings.model_alias}' alias on {settings.model_name}")
+        uri = f"models:/{settings.model_name}@{settings.model_alias}"
+        download_bundle(settings, uri, cache, version)
+    except Exception as error:  # the store may be down: fall back to the local copy
+        if not (cache / "model.json").exists():
+            raise RuntimeError(f"no model: registry failed ({error}) and no local copy") from error
+        log.warning("registry unavailable (%s); serving the local copy", error)
+        source = "local copy"
+    info = json.loads((cache / "registry.json").read_text())
+    model = RiskModel.load(cache)
+    state = EntityState.load(DataLake(settings.data_dir).state)
+    scorer = Scorer(model, state, str(info.get("version")), settings.top_reasons)
+    return LoadedModel(scorer, source, datetime.now(UTC).isoformat())
+
+
+def _load_until_ready(app: FastAPI, settings: Settings, stop: threading.Event) -> None:
+    holder: ModelHolder = app.state.holder
+    while not stop.is_set() and holder.current is None:
+        try:
+            holder.swap(load_served_model(settings))
+            holder.last_error = None
+            log.info("model loaded")
+        except Exception as error:
+            holder.last_error = str(error)
+            log.error("model not loaded: %s; retrying in %.0f s", error, RETRY_SECONDS)
+            stop.wait(RETRY_SECONDS)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; settings are read when it starts, not at import."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        resolved = settings or get_settings()
+        app.state.settings = resolved
+        app.state.holder = ModelHolder()
+        stop = threading.Event()
+        try:  # first attempt inline, so a healthy start is ready when it accepts traffic
+            app.state.holder.swap(load_served_model(resolved))
+        except Exception as error:
+            app.state.holder.last_error = str(error)
+            log.error("model not loaded at start-up: %s", error)
+            threading.Thread(
+                target=_load_until_ready, args=(app, resolved, stop), daemon=True
+            ).start()
+        yield
+        stop.set()
+
+    app = FastAPI(
+        title="Customs risk scoring",
+        version=API_VERSION,
+        description=(
+            "Per-category risk of import goods declarations (GACC Order No. 271): calibrated "
+            "probability, risk level 1-4 and the reasons (TreeSHAP log-odds contributions)."
+        ),
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError):
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                "reason": e["msg"],
+                "input": e.get("input"),
+            }
+            for e in error.errors()
+        ]
+        return JSONResponse(
+            status_code=422,
+            content=jsonable_encoder({"detail": "invalid request", "errors": errors}),
+        )
+
+    def served(request: Request) -> LoadedModel:
+        holder: ModelHolder = request.app.state.holder
+        if holder.current is None:
+            raise HTTPException(503, f"model not loaded: {holder.last_error or 'starting'}")
+        return holder.current
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz(request: Request) -> JSONResponse:
+        """Readiness: 200 only once a model and the entity state are loaded."""
+        holder: ModelHolder = request.app.state.holder
+        if holder.current is None:
+            return JSONResponse(
+                {"status": "not ready", "reason": holder.last_error or "loading"}, 503
+            )
+        return JSONResponse(
+            {"status": "ready", "model_version": holder.current.scorer.model_version}
+        )
+
+    @app.get("/v1/model", tags=["scoring"])
+    def model_info(loaded: LoadedModel = Depends(served)) -> dict:
+        """The served model: version, categories, metrics, where it was loaded from."""
+        scorer = loaded.scorer
+        return {
+            "model_name": request_settings(app).model_name,
+            "alias": request_settings(app).model_alias,
+            "model_version": scorer.model_version,
+            "thresholds_version": scorer.thresholds_version,
+            "source": loaded.source,
+            "loaded_at": loaded.loaded_at,
+            "categories": {
+                c: {"level_cutoffs": m.level_cutoffs, "calibration": m.calibrator.method,
+                    "test_metrics": {k: m.metrics.get(k) for k in
+                                     ("auc_roc", "auc_pr", "ece", "brier", "precision_at")}}
+                for c, m in scorer.model.categories.items()
+            },  # fmt: skip
+            "not_scored": scorer.model.not_scored,
+            "features": list(scorer.model.spec.names),
+            "entity_state_built_through": scorer.state.built_through,
+            "trained": scorer.model.metadata,
+        }
+
+    @app.post("/v1/score", response_model=Decision, tags=["scoring"])
+    def score(body: ScoreRequest, loaded: LoadedModel = Depends(served)) -> dict:
+        """Score one goods declaration."""
+        return loaded.scorer.score([body.declaration.model_dump()])[0]
+
+    @app.post("/v1/score/batch", response_model=BatchDecision, tags=["scoring"])
+    def score_batch(body: BatchScoreRequest, loaded: LoadedModel = Depends(served)) -> dict:
+        """Score up to 1,000 goods declarations at once."""
+        decisions = loaded.scorer.score([d.model_dump() for d in body.declarations])
+        return {"model_version": loaded.scorer.model_version, "decisions": decisions}
+
+    return app
+
+
+def request_settings(app: FastAPI) -> Settings:
+    return app.state.settings
+

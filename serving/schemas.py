@@ -1,0 +1,109 @@
+"""Request and response models of the scoring API.
+
+The declaration model is generated from ``sources.contracts.DECLARATIONS``, so the API
+accepts exactly what the data contract describes (patterns, allowed values, ranges)
+and a request that breaks it gets a 422 naming the field and the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from sources.contracts import DECLARATIONS, Column
+
+MAX_BATCH = 1000
+
+# Fields a clearance system may omit, with the value assumed.
+_DEFAULTS: dict[str, Any] = {
+    "item_no": 1,
+    "licence_codes": "",
+    "provenance_channel": "single_window",
+}
+_TYPES = {"string": str, "int": int, "float": float, "bool": bool, "datetime": datetime}
+
+
+def _field(column: Column):
+    annotation: Any = _TYPES[column.dtype]
+    if column.allowed:
+        annotation = Literal[column.allowed]  # type: ignore[valid-type]
+    constraints: dict[str, Any] = {"description": column.description}
+    if column.pattern and not column.allowed:
+        constraints["pattern"] = column.pattern
+    if column.min_value is not None:
+        constraints["ge"] = column.min_value
+    if column.max_value is not None:
+        constraints["le"] = column.max_value
+    if column.dtype == "float":
+        constraints["allow_inf_nan"] = False
+    default = _DEFAULTS.get(column.name, ...)
+    if column.nullable:
+        annotation = annotation | None
+        default = _DEFAULTS.get(column.name)
+    return annotation, Field(default, **constraints)
+
+
+class _DeclarationBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="after")
+    def _weights_consistent(self):
+        if self.gross_weight_kg < self.net_weight_kg:  # type: ignore[attr-defined]
+            raise ValueError("gross_weight_kg must be at least net_weight_kg")
+        return self
+
+
+Declaration = create_model(
+    "Declaration",
+    __base__=_DeclarationBase,
+    __doc__="One goods item of an import declaration (the declarations data contract).",
+    **{c.name: _field(c) for c in DECLARATIONS.columns},
+)
+
+
+class ScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    declaration: Declaration  # type: ignore[valid-type]
+
+
+class BatchScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    declarations: list[Declaration] = Field(  # type: ignore[valid-type]
+        min_length=1, max_length=MAX_BATCH, description=f"1 to {MAX_BATCH} goods declarations."
+    )
+
+
+class Reason(BaseModel):
+    feature: str
+    label: str
+    value: Any
+    contribution: float = Field(description="Log-odds contribution (TreeSHAP), signed.")
+
+
+class CategoryRisk(BaseModel):
+    probability: float = Field(description="Calibrated probability of a finding.")
+    level: int = Field(ge=1, le=4, description="Risk level: 4 highest.")
+    reasons: list[Reason]
+
+
+class Decision(BaseModel):
+    request_id: str
+    declaration_id: str
+    item_no: int
+    model_version: str
+    thresholds_version: str
+    input_hash: str
+    scored_at: str
+    overall_level: int
+    risks: dict[str, CategoryRisk]
+    not_scored: dict[str, str] = Field(
+        description="Categories without a model and why (e.g. too few labels)."
+    )
+    reasons_unit: str
+
+
+class BatchDecision(BaseModel):
+    model_version: str
+    decisions: list[Decision]

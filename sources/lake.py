@@ -1,0 +1,89 @@
+"""The Parquet data lake: where each stage reads and writes, and how it writes safely.
+
+Layout under ``data_dir``::
+
+    raw/<source>.parquet          as received (or generated)
+    validated/<source>.parquet    batches that passed their expectation suites
+    features/declaration_features.parquet
+    state/                        online entity state (features.state.EntityState)
+    scores/<label>.parquet        batch scores
+    serving/model/                local copy of the served model
+
+Every write goes to a temporary name first and is renamed into place, and a stage
+that validates several files replaces them only after all passed, so a failed run
+never leaves a half-written or partly-updated layer behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sources.contracts import CONTRACTS
+
+
+@dataclass(frozen=True)
+class DataLake:
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def validated(self) -> Path:
+        return self.root / "validated"
+
+    @property
+    def features(self) -> Path:
+        return self.root / "features" / "declaration_features.parquet"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def scores(self) -> Path:
+        return self.root / "scores"
+
+    def source_path(self, layer: Path, source: str) -> Path:
+        return layer / f"{source}.parquet"
+
+    def read_sources(self, layer: Path) -> dict[str, pd.DataFrame]:
+        """All four sources of a layer (raw or validated)."""
+        missing = [s for s in CONTRACTS if not self.source_path(layer, s).exists()]
+        if missing:
+            raise FileNotFoundError(f"{layer}: missing {', '.join(missing)} — run the earlier step")
+        return {s: pd.read_parquet(self.source_path(layer, s)) for s in CONTRACTS}
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` to ``path`` atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
+    return path
+
+
+def replace_layer(frames: dict[str, pd.DataFrame], layer: Path) -> dict[str, Path]:
+    """Write every frame to a staging folder, then swap the folder in as ``layer``."""
+    staging = layer.with_name(f".{layer.name}.{uuid.uuid4().hex}")
+    for name, frame in frames.items():
+        write_parquet(frame, staging / f"{name}.parquet")
+    replace_directory(staging, layer)
+    return {name: layer / f"{name}.parquet" for name in frames}
+
+
+def replace_directory(staging: Path, target: Path) -> None:
+    """Swap ``staging`` in as ``target``; the old one is removed only after the swap."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = target.with_name(f".{target.name}.old.{uuid.uuid4().hex}")
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)

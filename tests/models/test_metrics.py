@@ -1,0 +1,56 @@
+"""The metric definitions the reports promise, pinned on hand-made examples."""
+
+import numpy as np
+import pytest
+
+from models.metrics import (
+    classification_report,
+    expected_calibration_error,
+    precision_recall_at,
+    value_captured_at,
+)
+
+
+def test_precision_and_recall_at_keep_ties_in_input_order():
+    # 20 rows, 1 positive; scores tie at the top: file order decides which row is first.
+    y = np.zeros(20)
+    y[1] = 1
+    scores = np.full(20, 0.5)
+    scores[5:] = 0.1
+    # 5 % of 20 rows = 1 row: row 0 (tied with row 1, earlier in file order) — a miss
+    assert precision_recall_at(y, scores, 5) == (0.0, 0.0)
+    # 10 % = 2 rows: rows 0 and 1
+    assert precision_recall_at(y, scores, 10) == (0.5, 1.0)
+
+
+def test_precision_at_rounds_the_number_of_rows():
+    y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                  0, 0, 0])  # fmt: skip
+    scores = np.linspace(1, 0, 30)
+    # round(5 % × 30) = round(1.5) = 2 rows → rows 0 and 1 → one positive of two
+    assert precision_recall_at(y, scores, 5) == (0.5, 0.5)
+
+
+def test_expected_calibration_error_by_hand():
+    p = np.array([0.05, 0.05, 0.95, 0.95, 1.0])
+    y = np.array([0, 1, 1, 1, 1])
+    # bin 0: mean p 0.05, observed 0.5 → |0.45| × 2; bin 9: mean p 0.9667, observed 1 → × 3
+    expected = (2 * 0.45 + 3 * abs(1 - (0.95 + 0.95 + 1.0) / 3)) / 5
+    assert expected_calibration_error(y, p) == pytest.approx(expected)
+
+
+def test_value_captured_at():
+    values = np.array([0.0, 100.0, 0.0, 300.0])
+    scores = np.array([0.1, 0.9, 0.2, 0.3])
+    assert value_captured_at(values, scores, 25) == pytest.approx(0.25)
+    assert value_captured_at(values, scores, 50) == pytest.approx(1.0)
+
+
+def test_classification_report_shape():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    p = np.clip(y * 0.6 + rng.random(200) * 0.4, 0, 1)
+    report = classification_report(y, p)
+    assert report["auc_roc"] > 0.9
+    assert set(report["precision_at"]) == {"1", "2", "5", "10"}
+    assert report["rows"] == 200 and report["positives"] == int(y.sum())
