@@ -13,8 +13,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="Customs risk scoring (GACC Order No. 271 risk-management cycle).",
-                  no_args_is_help=True, pretty_exceptions_show_locals=False)  # fmt: skip
+app = typer.Typer(
+    help="Customs risk scoring (GACC Order No. 271 risk-management cycle).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 console = Console()
 
 
@@ -27,17 +30,33 @@ def _fmt(value, digits: int = 3) -> str:
 def summary_table(training: dict) -> Table:
     """Per-category AUC-PR, precision at 5 %, ECE on the test window."""
     table = Table(title=f"Test-window metrics — model version {training['version']}")
-    for column in ("category", "status", "calibration", "AUC-ROC", "AUC-PR", "P@5%", "ECE",
-                   "test positives"):  # fmt: skip
+    for column in (
+        "category",
+        "status",
+        "calibration",
+        "AUC-ROC",
+        "AUC-PR",
+        "P@5%",
+        "ECE",
+        "test positives",
+    ):
         table.add_column(column)
     for category, entry in training["report"].items():
         if entry.get("status") != "scored":
-            table.add_row(category, "not scored", "—", "—", "—", "—", "—",
-                          str(entry["positives"].get("test")))  # fmt: skip
+            table.add_row(
+                category, "not scored", "—", "—", "—", "—", "—", str(entry["positives"].get("test"))
+            )
             continue
-        table.add_row(category, "scored", entry["calibration"], _fmt(entry["auc_roc"]),
-                      _fmt(entry["auc_pr"]), _fmt(entry["precision_at"]["5"]),
-                      _fmt(entry["ece"], 4), str(entry["positives"]))  # fmt: skip
+        table.add_row(
+            category,
+            "scored",
+            entry["calibration"],
+            _fmt(entry["auc_roc"]),
+            _fmt(entry["auc_pr"]),
+            _fmt(entry["precision_at"]["5"]),
+            _fmt(entry["ece"], 4),
+            str(entry["positives"]),
+        )
     return table
 
 
@@ -47,15 +66,18 @@ def run(
     months: int = typer.Option(None, help="Months of activity (default from settings)."),
 ) -> None:
     """The whole cycle on embedded defaults: generate → validate → features → train → score."""
+    from sources.generator import GeneratorConfig
+
     from customs_risk.settings import get_settings
     from pipelines.flows import risk_cycle
-    from sources.generator import GeneratorConfig
 
     settings = get_settings()
     config = GeneratorConfig(
-        n_declarations=declarations or settings.declarations, months=months or settings.months,
-        start=settings.start_date, seed=settings.seed,
-    )  # fmt: skip
+        n_declarations=declarations or settings.declarations,
+        months=months or settings.months,
+        start=settings.start_date,
+        seed=settings.seed,
+    )
     started = time.perf_counter()
     with console.status("Running the risk cycle (Prefect flow 'risk-cycle')…"):
         result = risk_cycle(settings, config)
@@ -77,8 +99,9 @@ def run(
         f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri {settings.resolved_tracking_uri}"
         "  → http://127.0.0.1:5000"
     )
-    console.print("Serve the champion: make serve  (then POST examples/declaration.json to "
-                  "/v1/score)")  # fmt: skip
+    console.print(
+        "Serve the champion: make serve  (then POST examples/declaration.json to /v1/score)"
+    )
 
 
 @app.command()
@@ -91,13 +114,15 @@ def generate(
     out: Path = typer.Option(None, help="Folder for the four Parquet files (default: raw layer)."),
 ) -> None:
     """Generate synthetic Chinese customs activity (seeded) into Parquet."""
-    from customs_risk.settings import get_settings
     from sources.generator import GeneratorConfig
     from sources.generator import generate as generate_data
+
+    from customs_risk.settings import get_settings
     from sources.lake import DataLake, replace_layer
 
-    config = GeneratorConfig(n_declarations=declarations, months=months, start=start,
-                             seed=seed, shift_date=shift_date)  # fmt: skip
+    config = GeneratorConfig(
+        n_declarations=declarations, months=months, start=start, seed=seed, shift_date=shift_date
+    )
     with console.status(f"Generating {declarations:,} goods items over {months} months…"):
         data = generate_data(config)
         target = out or DataLake(get_settings().data_dir).raw

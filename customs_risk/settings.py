@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUSTOMS_RISK_", extra="ignore")
 
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Parquet data lake root.")
-    mlflow_dir: Path = Field(PROJECT_ROOT / "mlflow", description="Embedded MLflow store and artifacts.")
+    mlflow_dir: Path = Field(
+        PROJECT_ROOT / "mlflow", description="Embedded MLflow store and artifacts."
+    )
     tracking_uri: str | None = Field(
         None, description="MLflow tracking URI; default sqlite:///<mlflow_dir>/mlflow.db."
     )

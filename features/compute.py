@@ -9,7 +9,8 @@ arrays so that one declaration costs microseconds, not a DataFrame's overhead.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -20,10 +21,22 @@ from sources.contracts import CREDIT_LEVELS, CROSS_BORDER_ECOMMERCE_MODES, RISK_
 
 # Columns of a declaration that the features read; the online request must carry them.
 DECLARATION_INPUTS: tuple[str, ...] = (
-    "declared_at", "consignee_id", "declarant_id", "overseas_trader_id", "hs_code",
-    "origin_country", "departure_country", "trade_mode", "transport_mode", "incoterm",
-    "value_cny", "net_weight_kg", "gross_weight_kg", "duty_rate", "licence_codes",
-)  # fmt: skip
+    "declared_at",
+    "consignee_id",
+    "declarant_id",
+    "overseas_trader_id",
+    "hs_code",
+    "origin_country",
+    "departure_country",
+    "trade_mode",
+    "transport_mode",
+    "incoterm",
+    "value_cny",
+    "net_weight_kg",
+    "gross_weight_kg",
+    "duty_rate",
+    "licence_codes",
+)
 
 CREDIT_ORDINAL = {level: float(i) for i, level in enumerate(CREDIT_LEVELS)}
 FINDINGS_PRIOR_WEIGHT = 3.0  # pseudo-inspections that shrink small-sample findings rates
@@ -34,8 +47,9 @@ UNIT_VALUE_FLOOR_KG = 1e-3
 def _str(values) -> np.ndarray:
     """Object array of str with missing values as ''."""
     arr = np.asarray(values, dtype=object)
-    return np.array(["" if v is None or v is pd.NA or v != v else str(v) for v in arr],
-                    dtype=object)
+    return np.array(
+        ["" if v is None or v is pd.NA or v != v else str(v) for v in arr], dtype=object
+    )
 
 
 def _join(*parts: np.ndarray) -> np.ndarray:
@@ -53,6 +67,30 @@ def _log_unit_value(value_cny: np.ndarray, net_weight_kg: np.ndarray) -> np.ndar
 def declaration_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """The feature inputs of a declarations table as numpy columns."""
     return {c: frame[c].to_numpy() for c in DECLARATION_INPUTS}
+
+
+def columns_from_records(records: Sequence[Mapping]) -> dict[str, np.ndarray]:
+    """Online: the feature inputs of declarations given as dicts (e.g. API bodies)."""
+    columns = {
+        name: np.array([r.get(name) for r in records], dtype=object) for name in DECLARATION_INPUTS
+    }
+    columns["declared_at"] = np.array(
+        [np.datetime64(_naive_utc(r["declared_at"]), "s") for r in records]
+    )
+    for name in ("value_cny", "net_weight_kg", "gross_weight_kg", "duty_rate"):
+        columns[name] = columns[name].astype(float)
+    return columns
+
+
+def _naive_utc(value) -> datetime:
+    """ISO string or datetime → naive UTC datetime (the lake's convention)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def _declaration_keys(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -88,9 +126,7 @@ def build_entity_state(
     keys = _declaration_keys(cols)
     t = to_seconds(cols["declared_at"])
     ones = np.ones(len(t))
-    log_uv = _log_unit_value(
-        cols["value_cny"].astype(float), cols["net_weight_kg"].astype(float)
-    )
+    log_uv = _log_unit_value(cols["value_cny"].astype(float), cols["net_weight_kg"].astype(float))
     agg: dict[str, EventAggregate] = {}
     for entity in ("consignee", "declarant", "overseas_trader", "consignee_trader"):
         agg[f"{entity}_declarations"] = EventAggregate.from_events(
@@ -103,14 +139,32 @@ def build_entity_state(
 
     # Outcomes carry the declaration's entities, stamped with when they became known.
     labelled = inspection_outcomes.merge(
-        declarations[["declaration_id", "item_no", "consignee_id", "declarant_id",
-                      "overseas_trader_id", "hs_code", "origin_country"]],
-        on=["declaration_id", "item_no"], how="inner",
-    )  # fmt: skip
+        declarations[
+            [
+                "declaration_id",
+                "item_no",
+                "consignee_id",
+                "declarant_id",
+                "overseas_trader_id",
+                "hs_code",
+                "origin_country",
+            ]
+        ],
+        on=["declaration_id", "item_no"],
+        how="inner",
+    )
     lkeys = _declaration_keys(
-        {c: labelled[c].to_numpy() for c in ("consignee_id", "declarant_id",
-                                              "overseas_trader_id", "hs_code", "origin_country")}
-    )  # fmt: skip
+        {
+            c: labelled[c].to_numpy()
+            for c in (
+                "consignee_id",
+                "declarant_id",
+                "overseas_trader_id",
+                "hs_code",
+                "origin_country",
+            )
+        }
+    )
     lt = to_seconds(labelled["outcome_known_at"].to_numpy())
     findings = {c: labelled[f"finding_{c}"].to_numpy(dtype=float) for c in RISK_CATEGORIES}
     any_finding = np.max(np.column_stack(list(findings.values())), axis=1) if len(lt) else lt
@@ -121,9 +175,11 @@ def build_entity_state(
         )
     for entity in ("declarant", "overseas_trader"):
         agg[f"{entity}_outcomes"] = EventAggregate.from_events(
-            f"{entity}_outcomes", lkeys[entity], lt,
+            f"{entity}_outcomes",
+            lkeys[entity],
+            lt,
             {"inspections": inspected, "any": np.asarray(any_finding, float)},
-        )  # fmt: skip
+        )
 
     agg.update(_monitoring_aggregates(monitoring))
 
@@ -131,9 +187,10 @@ def build_entity_state(
     starts = to_seconds(credit["valid_from"].to_numpy())
     ends_raw = credit["valid_to"]
     ends = np.where(
-        ends_raw.isna().to_numpy(), np.nan,
+        ends_raw.isna().to_numpy(),
+        np.nan,
         to_seconds(ends_raw.fillna(credit["valid_from"]).to_numpy()).astype(float),
-    )  # fmt: skip
+    )
     lookups = {
         "credit_level": AsOfLookup.from_intervals(
             "credit_level",
@@ -143,8 +200,12 @@ def build_entity_state(
             credit["credit_level"].map(CREDIT_ORDINAL).to_numpy(dtype=float),
         )
     }
-    latest = [declarations["declared_at"].max(), inspection_outcomes["outcome_known_at"].max(),
-              monitoring["observed_at"].max(), credit["valid_from"].max()]  # fmt: skip
+    latest = [
+        declarations["declared_at"].max(),
+        inspection_outcomes["outcome_known_at"].max(),
+        monitoring["observed_at"].max(),
+        credit["valid_from"].max(),
+    ]
     built_through = max(pd.Timestamp(x) for x in latest if pd.notna(x))
     return EntityState(agg, lookups, built_through.isoformat())
 
@@ -179,10 +240,12 @@ def _monitoring_aggregates(monitoring: pd.DataFrame) -> dict[str, EventAggregate
             "hs_monitoring", has_hs & ~has_origin, chapter, {"adverse": adverse}
         ),
         "enterprise_monitoring": events(
-            "enterprise_monitoring", enterprise != "", enterprise,
+            "enterprise_monitoring",
+            enterprise != "",
+            enterprise,
             {"adverse": adverse & ~self_report, "self_reports": self_report},
         ),
-    }  # fmt: skip
+    }
 
 
 def _rate(hits: np.ndarray, trials: np.ndarray) -> np.ndarray:
@@ -243,7 +306,9 @@ def compute_features(
     consignee = agg["consignee_declarations"]
     out["consignee_declarations_90d"] = consignee.window_sums(keys["consignee"], t, 90)[:, 0]
     out["consignee_declarations_total"] = consignee.window_sums(keys["consignee"], t, None)[:, 0]
-    out["consignee_days_active"] = (t - consignee.first_seen(keys["consignee"], t)) / SECONDS_PER_DAY
+    out["consignee_days_active"] = (
+        t - consignee.first_seen(keys["consignee"], t)
+    ) / SECONDS_PER_DAY
     out["declarant_declarations_90d"] = agg["declarant_declarations"].window_sums(
         keys["declarant"], t, 90
     )[:, 0]

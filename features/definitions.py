@@ -33,103 +33,282 @@ def _words(category: str) -> str:
 
 
 REQUEST_FEATURES: tuple[Feature, ...] = (
-    Feature("log_value_cny", "Declared value (log CNY)", "declarations", "goods item",
-            "Natural log of 1 + the declared customs value in CNY.", unit="log CNY"),
-    Feature("log_duty_at_stake", "Duty at stake (log CNY)", "declarations", "goods item",
-            "Log of 1 + value in CNY times the duty rate: the revenue exposed.", unit="log CNY"),
-    Feature("duty_rate", "Duty rate", "declarations", "goods item",
-            "Applicable ad valorem duty rate.", unit="fraction"),
-    Feature("log_unit_value_kg", "Unit value per kg (log CNY)", "declarations", "goods item",
-            "Log of declared CNY value per net kilogram.", unit="log CNY/kg"),
-    Feature("net_gross_ratio", "Net / gross weight", "declarations", "goods item",
-            "Net weight divided by gross weight; packaging share hints at mis-description."),
-    Feature("licence_count", "Licences declared", "declarations", "goods item",
-            "Number of licence / permit codes on the item."),
-    Feature("is_cross_border_ecommerce", "Cross-border e-commerce", "declarations",
-            "goods item", "1 when the trade mode is 9610, 9710, 9810 or 1210."),
-    Feature("is_transshipped", "Departed from a third country", "declarations", "goods item",
-            "1 when the departure country differs from the origin country."),
-    Feature("hs_chapter", "HS chapter", "declarations", "goods item",
-            "First two digits of the HS code.", kind="categorical"),
-    Feature("hs_heading", "HS heading", "declarations", "goods item",
-            "First four digits of the HS code.", kind="categorical"),
-    Feature("origin_country", "Origin country", "declarations", "goods item",
-            "Country of origin.", kind="categorical"),
-    Feature("trade_mode", "Trade mode", "declarations", "goods item",
-            "Supervision mode code (监管方式).", kind="categorical"),
-    Feature("transport_mode", "Transport mode", "declarations", "goods item",
-            "Mode of transport at the border.", kind="categorical"),
-    Feature("incoterm", "Incoterm", "declarations", "goods item",
-            "Delivery term.", kind="categorical"),
-)  # fmt: skip
+    Feature(
+        "log_value_cny",
+        "Declared value (log CNY)",
+        "declarations",
+        "goods item",
+        "Natural log of 1 + the declared customs value in CNY.",
+        unit="log CNY",
+    ),
+    Feature(
+        "log_duty_at_stake",
+        "Duty at stake (log CNY)",
+        "declarations",
+        "goods item",
+        "Log of 1 + value in CNY times the duty rate: the revenue exposed.",
+        unit="log CNY",
+    ),
+    Feature(
+        "duty_rate",
+        "Duty rate",
+        "declarations",
+        "goods item",
+        "Applicable ad valorem duty rate.",
+        unit="fraction",
+    ),
+    Feature(
+        "log_unit_value_kg",
+        "Unit value per kg (log CNY)",
+        "declarations",
+        "goods item",
+        "Log of declared CNY value per net kilogram.",
+        unit="log CNY/kg",
+    ),
+    Feature(
+        "net_gross_ratio",
+        "Net / gross weight",
+        "declarations",
+        "goods item",
+        "Net weight divided by gross weight; packaging share hints at mis-description.",
+    ),
+    Feature(
+        "licence_count",
+        "Licences declared",
+        "declarations",
+        "goods item",
+        "Number of licence / permit codes on the item.",
+    ),
+    Feature(
+        "is_cross_border_ecommerce",
+        "Cross-border e-commerce",
+        "declarations",
+        "goods item",
+        "1 when the trade mode is 9610, 9710, 9810 or 1210.",
+    ),
+    Feature(
+        "is_transshipped",
+        "Departed from a third country",
+        "declarations",
+        "goods item",
+        "1 when the departure country differs from the origin country.",
+    ),
+    Feature(
+        "hs_chapter",
+        "HS chapter",
+        "declarations",
+        "goods item",
+        "First two digits of the HS code.",
+        kind="categorical",
+    ),
+    Feature(
+        "hs_heading",
+        "HS heading",
+        "declarations",
+        "goods item",
+        "First four digits of the HS code.",
+        kind="categorical",
+    ),
+    Feature(
+        "origin_country",
+        "Origin country",
+        "declarations",
+        "goods item",
+        "Country of origin.",
+        kind="categorical",
+    ),
+    Feature(
+        "trade_mode",
+        "Trade mode",
+        "declarations",
+        "goods item",
+        "Supervision mode code (监管方式).",
+        kind="categorical",
+    ),
+    Feature(
+        "transport_mode",
+        "Transport mode",
+        "declarations",
+        "goods item",
+        "Mode of transport at the border.",
+        kind="categorical",
+    ),
+    Feature(
+        "incoterm", "Incoterm", "declarations", "goods item", "Delivery term.", kind="categorical"
+    ),
+)
 
 HISTORY_FEATURES: tuple[Feature, ...] = (
-    Feature("unit_value_vs_reference", "Unit value against HS × origin reference (log ratio)",
-            "declarations", "HS6 × origin",
-            "Log unit value minus the mean log unit value of the same HS6 and origin over the "
-            "previous 365 days (HS6 alone when the pair has fewer than 3); negative = cheaper "
-            "than usual.", window_days=365, unit="log ratio"),
-    Feature("consignee_declarations_90d", "Consignee's goods items, last 90 days",
-            "declarations", "consignee", "Goods items the consignee declared in the 90 days "
-            "before this one.", window_days=90),
-    Feature("consignee_declarations_total", "Consignee's goods items, all history",
-            "declarations", "consignee", "Goods items the consignee declared before this one."),
-    Feature("consignee_days_active", "Days since consignee's first declaration",
-            "declarations", "consignee", "Age of the consignee's trading history; missing when "
-            "this is its first declaration.", unit="days"),
-    Feature("declarant_declarations_90d", "Broker's goods items, last 90 days",
-            "declarations", "declarant", "Goods items the declarant lodged in the previous 90 "
-            "days.", window_days=90),
-    Feature("overseas_trader_declarations_total", "Overseas trader's prior goods items",
-            "declarations", "overseas trader", "Goods items from this overseas trader before "
-            "this one; 0 = a trader never seen."),
-    Feature("consignee_trader_declarations_total", "Prior items between consignee and trader",
-            "declarations", "consignee × overseas trader", "Goods items between this consignee "
-            "and this overseas trader before; 0 = a new relationship."),
-    Feature("consignee_trader_days_active", "Days since consignee and trader first traded",
-            "declarations", "consignee × overseas trader", "Age of the relationship; missing "
-            "when new.", unit="days"),
-    Feature("consignee_credit_level", "Consignee credit level (0 advanced … 4 seriously dishonest)",
-            "credit_history", "consignee", "Order No. 282 credit level valid just before the "
-            "declaration, as an ordinal; missing when unrated."),
-    Feature("declarant_credit_level", "Broker credit level (0 advanced … 4 seriously dishonest)",
-            "credit_history", "declarant", "Credit level of the declarant just before the "
-            "declaration."),
-    Feature("consignee_inspections_known", "Consignee's inspections with known outcome",
-            "inspection_outcomes", "consignee", "Earlier inspections of the consignee whose "
-            "outcome was known before this declaration."),
-    *(Feature(f"consignee_findings_rate_{c}", f"Consignee's past {_words(c)} findings rate",
-              "inspection_outcomes", "consignee",
-              f"{_words(c).capitalize()} findings / (known inspections + 3), outcomes known "
-              "before the declaration only.") for c in RISK_CATEGORIES),
-    Feature("declarant_findings_rate", "Broker's past findings rate (any category)",
-            "inspection_outcomes", "declarant", "Inspections with any finding / (known "
-            "inspections + 3), last 365 days.", window_days=365),
-    Feature("overseas_trader_findings_rate", "Overseas trader's past findings rate",
-            "inspection_outcomes", "overseas trader", "Inspections with any finding / (known "
-            "inspections + 3), all history."),
-    *(Feature(f"route_findings_rate_{c}", f"Route's past {_words(c)} findings rate",
-              "inspection_outcomes", "HS chapter × origin",
-              f"{_words(c).capitalize()} findings / (known inspections + 3) on the same HS "
-              "chapter and origin, last 365 days.", window_days=365) for c in RISK_CATEGORIES),
-    *(Feature(f"route_monitoring_{c}_90d", f"Adverse {_words(c)} monitoring on this route, 90 d",
-              "monitoring", "HS chapter × origin",
-              f"Adverse {_words(c)} monitoring records (lab, interception, sampling, alerts) "
-              "scoped to the HS chapter and origin in the 90 days before.", window_days=90)
-      for c in RISK_CATEGORIES),
-    Feature("origin_alerts_90d", "Country-wide alerts on the origin, 90 d", "monitoring",
-            "origin", "Adverse records scoped to the origin country alone, previous 90 days.",
-            window_days=90),
-    Feature("hs_monitoring_90d", "Adverse monitoring on the HS chapter, any origin, 90 d",
-            "monitoring", "HS chapter", "Adverse records scoped to the HS chapter without an "
-            "origin, previous 90 days.", window_days=90),
-    Feature("consignee_monitoring_adverse_365d", "Adverse monitoring on the consignee, 365 d",
-            "monitoring", "consignee", "Adverse lab / sampling / alert records naming the "
-            "consignee, previous 365 days.", window_days=365),
-    Feature("consignee_self_reports_365d", "Consignee's voluntary self-reports, 365 d",
-            "monitoring", "consignee", "Art. 9 self-reports by the consignee, previous 365 "
-            "days (mitigating).", window_days=365),
-)  # fmt: skip
+    Feature(
+        "unit_value_vs_reference",
+        "Unit value against HS × origin reference (log ratio)",
+        "declarations",
+        "HS6 × origin",
+        "Log unit value minus the mean log unit value of the same HS6 and origin over the "
+        "previous 365 days (HS6 alone when the pair has fewer than 3); negative = cheaper "
+        "than usual.",
+        window_days=365,
+        unit="log ratio",
+    ),
+    Feature(
+        "consignee_declarations_90d",
+        "Consignee's goods items, last 90 days",
+        "declarations",
+        "consignee",
+        "Goods items the consignee declared in the 90 days before this one.",
+        window_days=90,
+    ),
+    Feature(
+        "consignee_declarations_total",
+        "Consignee's goods items, all history",
+        "declarations",
+        "consignee",
+        "Goods items the consignee declared before this one.",
+    ),
+    Feature(
+        "consignee_days_active",
+        "Days since consignee's first declaration",
+        "declarations",
+        "consignee",
+        "Age of the consignee's trading history; missing when this is its first declaration.",
+        unit="days",
+    ),
+    Feature(
+        "declarant_declarations_90d",
+        "Broker's goods items, last 90 days",
+        "declarations",
+        "declarant",
+        "Goods items the declarant lodged in the previous 90 days.",
+        window_days=90,
+    ),
+    Feature(
+        "overseas_trader_declarations_total",
+        "Overseas trader's prior goods items",
+        "declarations",
+        "overseas trader",
+        "Goods items from this overseas trader before this one; 0 = a trader never seen.",
+    ),
+    Feature(
+        "consignee_trader_declarations_total",
+        "Prior items between consignee and trader",
+        "declarations",
+        "consignee × overseas trader",
+        "Goods items between this consignee "
+        "and this overseas trader before; 0 = a new relationship.",
+    ),
+    Feature(
+        "consignee_trader_days_active",
+        "Days since consignee and trader first traded",
+        "declarations",
+        "consignee × overseas trader",
+        "Age of the relationship; missing when new.",
+        unit="days",
+    ),
+    Feature(
+        "consignee_credit_level",
+        "Consignee credit level (0 advanced … 4 seriously dishonest)",
+        "credit_history",
+        "consignee",
+        "Order No. 282 credit level valid just before the "
+        "declaration, as an ordinal; missing when unrated.",
+    ),
+    Feature(
+        "declarant_credit_level",
+        "Broker credit level (0 advanced … 4 seriously dishonest)",
+        "credit_history",
+        "declarant",
+        "Credit level of the declarant just before the declaration.",
+    ),
+    Feature(
+        "consignee_inspections_known",
+        "Consignee's inspections with known outcome",
+        "inspection_outcomes",
+        "consignee",
+        "Earlier inspections of the consignee whose outcome was known before this declaration.",
+    ),
+    *(
+        Feature(
+            f"consignee_findings_rate_{c}",
+            f"Consignee's past {_words(c)} findings rate",
+            "inspection_outcomes",
+            "consignee",
+            f"{_words(c).capitalize()} findings / (known inspections + 3), outcomes known "
+            "before the declaration only.",
+        )
+        for c in RISK_CATEGORIES
+    ),
+    Feature(
+        "declarant_findings_rate",
+        "Broker's past findings rate (any category)",
+        "inspection_outcomes",
+        "declarant",
+        "Inspections with any finding / (known inspections + 3), last 365 days.",
+        window_days=365,
+    ),
+    Feature(
+        "overseas_trader_findings_rate",
+        "Overseas trader's past findings rate",
+        "inspection_outcomes",
+        "overseas trader",
+        "Inspections with any finding / (known inspections + 3), all history.",
+    ),
+    *(
+        Feature(
+            f"route_findings_rate_{c}",
+            f"Route's past {_words(c)} findings rate",
+            "inspection_outcomes",
+            "HS chapter × origin",
+            f"{_words(c).capitalize()} findings / (known inspections + 3) on the same HS "
+            "chapter and origin, last 365 days.",
+            window_days=365,
+        )
+        for c in RISK_CATEGORIES
+    ),
+    *(
+        Feature(
+            f"route_monitoring_{c}_90d",
+            f"Adverse {_words(c)} monitoring on this route, 90 d",
+            "monitoring",
+            "HS chapter × origin",
+            f"Adverse {_words(c)} monitoring records (lab, interception, sampling, alerts) "
+            "scoped to the HS chapter and origin in the 90 days before.",
+            window_days=90,
+        )
+        for c in RISK_CATEGORIES
+    ),
+    Feature(
+        "origin_alerts_90d",
+        "Country-wide alerts on the origin, 90 d",
+        "monitoring",
+        "origin",
+        "Adverse records scoped to the origin country alone, previous 90 days.",
+        window_days=90,
+    ),
+    Feature(
+        "hs_monitoring_90d",
+        "Adverse monitoring on the HS chapter, any origin, 90 d",
+        "monitoring",
+        "HS chapter",
+        "Adverse records scoped to the HS chapter without an origin, previous 90 days.",
+        window_days=90,
+    ),
+    Feature(
+        "consignee_monitoring_adverse_365d",
+        "Adverse monitoring on the consignee, 365 d",
+        "monitoring",
+        "consignee",
+        "Adverse lab / sampling / alert records naming the consignee, previous 365 days.",
+        window_days=365,
+    ),
+    Feature(
+        "consignee_self_reports_365d",
+        "Consignee's voluntary self-reports, 365 d",
+        "monitoring",
+        "consignee",
+        "Art. 9 self-reports by the consignee, previous 365 days (mitigating).",
+        window_days=365,
+    ),
+)
 
 FEATURES: tuple[Feature, ...] = REQUEST_FEATURES + HISTORY_FEATURES
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)

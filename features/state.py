@@ -66,9 +66,11 @@ class EventAggregate:
         present = pd.notna(keys)
         keys, seconds = keys[present], np.asarray(seconds)[present]
         value_names = tuple(values)
-        matrix = np.column_stack(
-            [np.asarray(values[v], dtype=np.float64)[present] for v in value_names]
-        ) if value_names else np.zeros((len(keys), 0))
+        matrix = (
+            np.column_stack([np.asarray(values[v], dtype=np.float64)[present] for v in value_names])
+            if value_names
+            else np.zeros((len(keys), 0))
+        )
         index = pd.Index(pd.unique(keys)).sort_values()
         order = _pack(_codes(index, keys), seconds)
         sort = np.argsort(order, kind="stable")
@@ -79,7 +81,7 @@ class EventAggregate:
     def window_sums(
         self, keys: np.ndarray, seconds: np.ndarray, window_days: int | None
     ) -> np.ndarray:
-        """Sums of each value over the key's events in ``[t - window, t)`` (all before t if None)."""
+        """Sums of each value over the key's events in ``[t - window, t)`` (or all before t)."""
         codes = _codes(self.keys, keys)
         found = codes >= 0
         codes = np.where(found, codes, 0)

@@ -4,8 +4,8 @@ Candidates are fitted through ``CalibratedClassifierCV(FrozenEstimator(model))``
 sigmoid (Platt), isotonic and temperature scaling. The fitted mapping is then reduced
 to a few numbers (:class:`Calibrator`) that the API applies to the booster's raw
 score (log-odds; LightGBM's classifier exposes it as ``decision_function``, which
-sklearn prefers over ``predict_proba``) with numpy: an interpolation or a closed form instead of sklearn's
-per-call validation, which costs milliseconds per row.
+sklearn prefers over ``predict_proba``) with numpy: an interpolation or a closed form
+instead of sklearn's per-call validation, which costs milliseconds per row.
 """
 
 from __future__ import annotations

@@ -11,15 +11,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: figures are files for MLflow and reports
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from features.spec import FeatureSpec  # noqa: E402
+from features.spec import FeatureSpec
 
 
-def reasons(
-    contributions: np.ndarray, row: np.ndarray, spec: FeatureSpec, top: int
-) -> list[dict]:
+def reasons(contributions: np.ndarray, row: np.ndarray, spec: FeatureSpec, top: int) -> list[dict]:
     """Top contributions (by magnitude) of one declaration, with reviewer labels.
 
     ``contributions`` is one row of ``pred_contrib`` (last entry = expected value);

@@ -22,7 +22,7 @@ def top_share_order(scores: np.ndarray) -> np.ndarray:
 def precision_recall_at(y: np.ndarray, scores: np.ndarray, percent: float) -> tuple[float, float]:
     """Precision and recall among the top ``percent`` % of rows by score."""
     y = np.asarray(y, dtype=float)
-    k = int(round(percent / 100.0 * len(y)))
+    k = round(percent / 100.0 * len(y))
     if k == 0:
         return float("nan"), 0.0
     top = top_share_order(scores)[:k]
@@ -48,7 +48,7 @@ def expected_calibration_error(y: np.ndarray, probabilities: np.ndarray, bins: i
 def value_captured_at(values: np.ndarray, scores: np.ndarray, percent: float) -> float:
     """Share of the total of ``values`` (e.g. duty recovered) in the top ``percent`` % by score."""
     values = np.asarray(values, dtype=float)
-    k = int(round(percent / 100.0 * len(values)))
+    k = round(percent / 100.0 * len(values))
     total = values.sum()
     if total <= 0:
         return float("nan")
@@ -61,7 +61,7 @@ def classification_report(y: np.ndarray, probabilities: np.ndarray) -> dict:
     p = np.clip(np.asarray(probabilities, dtype=float), 0.0, 1.0)
     both = 0 < y.sum() < len(y)
     report = {
-        "rows": int(len(y)),
+        "rows": len(y),
         "positives": int(y.sum()),
         "prevalence": float(y.mean()) if len(y) else float("nan"),
         "auc_roc": float(roc_auc_score(y, p)) if both else float("nan"),
@@ -80,7 +80,7 @@ def classification_report(y: np.ndarray, probabilities: np.ndarray) -> dict:
 
 
 def flatten(report: dict, prefix: str) -> dict[str, float]:
-    """``{"auc_pr": .., "precision_at": {"5": ..}}`` → ``{"<prefix>.auc_pr": .., "<prefix>.precision_at_5": ..}``."""
+    """Nested report → flat MLflow metrics: ``precision_at: {"5": x}`` → ``<prefix>.precision_at_5``."""
     flat = {}
     for key, value in report.items():
         if isinstance(value, dict):

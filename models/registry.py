@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from importlib import metadata as package_metadata
 from pathlib import Path
 
-import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
+import mlflow
 from customs_risk.settings import PROJECT_ROOT, Settings
 from features.definitions import FEATURE_NAMES, FEATURES
 from models.bundle import RiskModel
@@ -111,9 +111,7 @@ def log_and_register(
                 mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
         mlflow.log_dict(result.report, "evaluation/test_window_report.json")
         mlflow.log_dict(result.calibration_choice, "evaluation/calibration_choice.json")
-        mlflow.log_dict(
-            [f.__dict__ for f in FEATURES], "features/feature_catalogue.json"
-        )
+        mlflow.log_dict([f.__dict__ for f in FEATURES], "features/feature_catalogue.json")
         if validation:
             mlflow.log_dict(validation, "data_validation/reports.json")
             mlflow.log_metric(
@@ -166,9 +164,11 @@ def _log_figures(result: TrainingResult) -> None:
         mlflow.log_figure(figure, f"plots/reliability_{category}.png")
         figure.clf()
         figure = shap_summary_figure(
-            model.booster, result.model.spec.encode(sample), result.model.spec,
+            model.booster,
+            result.model.spec.encode(sample),
+            result.model.spec,
             f"{category}: global SHAP summary (log-odds)",
-        )  # fmt: skip
+        )
         mlflow.log_figure(figure, f"plots/shap_summary_{category}.png")
         figure.clf()
     import matplotlib.pyplot as plt
@@ -214,8 +214,13 @@ def promote_if_better(
     }
     if current is None:
         client.set_registered_model_alias(name, CHAMPION, version)
-        return {**decision, "promoted": True, "outcome": "first version: champion",
-                "champion_score": None, "champion_version_after": version}  # fmt: skip
+        return {
+            **decision,
+            "promoted": True,
+            "outcome": "first version: champion",
+            "champion_score": None,
+            "champion_version_after": version,
+        }
     champion = load_version(settings, current)
     champion_score = gate_score(champion, test_features, categories)
     promoted = bool(candidate_score > champion_score) or champion_score != champion_score
@@ -249,8 +254,11 @@ def download_bundle(
         bundle = next(local.rglob("model.json")).parent
         staged = Path(tmp) / "staged"
         shutil.copytree(bundle, staged)
-        registry_info = {"model_uri": model_uri, "model_name": settings.model_name,
-                         "version": version}  # fmt: skip
+        registry_info = {
+            "model_uri": model_uri,
+            "model_name": settings.model_name,
+            "version": version,
+        }
         (staged / "registry.json").write_text(json.dumps(registry_info))
         if destination.exists():
             old = destination.with_name(destination.name + ".old")

@@ -66,18 +66,24 @@ def labelled_rows(
 ) -> pd.DataFrame:
     """Feature rows of inspected items whose outcome was known by ``as_of``, in time order."""
     known = inspection_outcomes[inspection_outcomes["outcome_known_at"] <= as_of]
-    labels = known[["declaration_id", "item_no", "selection_reason", "outcome_known_at",
-                    "duty_recovered_cny", *(f"finding_{c}" for c in RISK_CATEGORIES)]]  # fmt: skip
+    labels = known[
+        [
+            "declaration_id",
+            "item_no",
+            "selection_reason",
+            "outcome_known_at",
+            "duty_recovered_cny",
+            *(f"finding_{c}" for c in RISK_CATEGORIES),
+        ]
+    ]
     rows = features.merge(labels, on=["declaration_id", "item_no"], how="inner")
     rows = rows[rows["declared_at"] <= as_of]
-    return rows.sort_values(["declared_at", "declaration_id", "item_no"], kind="stable").reset_index(
-        drop=True
-    )
+    return rows.sort_values(
+        ["declared_at", "declaration_id", "item_no"], kind="stable"
+    ).reset_index(drop=True)
 
 
-def split_windows(
-    labelled: pd.DataFrame, shares: tuple[float, ...]
-) -> dict[str, pd.DataFrame]:
+def split_windows(labelled: pd.DataFrame, shares: tuple[float, ...]) -> dict[str, pd.DataFrame]:
     """Cut time-ordered labelled rows into consecutive windows by declaration time."""
     bounds = np.cumsum((0.0, *shares))
     bounds = bounds / bounds[-1]
@@ -125,8 +131,13 @@ def train_risk_model(
     windows = split_windows(labelled, config.window_shares)
     spec = FeatureSpec.fit(windows["train"])
     matrices = {name: spec.encode(frame) for name, frame in windows.items()}
-    test_start, test_end = windows["test"]["declared_at"].min(), windows["test"]["declared_at"].max()
-    recent = features[(features["declared_at"] >= test_start) & (features["declared_at"] <= test_end)]
+    test_start, test_end = (
+        windows["test"]["declared_at"].min(),
+        windows["test"]["declared_at"].max(),
+    )
+    recent = features[
+        (features["declared_at"] >= test_start) & (features["declared_at"] <= test_end)
+    ]
     recent_matrix = spec.encode(recent)
 
     categories, not_scored, report, choices = {}, {}, {}, {}
@@ -140,11 +151,12 @@ def train_risk_model(
             report[category] = {"status": "not_scored", "reason": reason, "positives": positives}
             continue
         classifier = _classifier(config).fit(
-            matrices["train"], y["train"],
+            matrices["train"],
+            y["train"],
             eval_set=[(matrices["early_stopping"], y["early_stopping"])],
             categorical_feature=spec.categorical_indices,
             callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
-        )  # fmt: skip
+        )
         calibrator, comparison = calibration.choose(
             classifier, matrices["calibration"], y["calibration"]
         )

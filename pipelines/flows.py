@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from sources.generator import GeneratorConfig, generate
 
 from customs_risk.settings import Settings, get_settings
 from features.compute import build_entity_state, feature_frame
@@ -20,7 +21,6 @@ from models.bundle import RiskModel
 from models.registry import download_bundle, log_and_register, resolve_alias
 from models.training import TrainingConfig, train_risk_model
 from serving.scoring import Scorer
-from sources.generator import GeneratorConfig, generate
 from sources.lake import DataLake, replace_directory, replace_layer, write_parquet
 from sources.validation import require_valid, validate_sources
 
@@ -63,17 +63,23 @@ def build_features(settings: Settings | None = None) -> dict:
     lake = DataLake(settings.data_dir)
     sources = lake.read_sources(lake.validated)
     state = build_entity_state(
-        sources["declarations"], sources["credit_history"],
-        sources["monitoring"], sources["inspection_outcomes"],
-    )  # fmt: skip
+        sources["declarations"],
+        sources["credit_history"],
+        sources["monitoring"],
+        sources["inspection_outcomes"],
+    )
     features = feature_frame(sources["declarations"], state)
     write_parquet(features, lake.features)
     staging = lake.state.with_name(".state.staging")
     state.save(staging)
     replace_directory(staging, lake.state)
     get_run_logger().info("features: %d rows × %d columns", *features.shape)
-    return {"rows": len(features), "state_built_through": state.built_through,
-            "features_path": str(lake.features), "state_path": str(lake.state)}  # fmt: skip
+    return {
+        "rows": len(features),
+        "state_built_through": state.built_through,
+        "features_path": str(lake.features),
+        "state_path": str(lake.state),
+    }
 
 
 @flow(name="train-and-register")
@@ -85,9 +91,11 @@ def train_and_register(settings: Settings | None = None, validation: dict | None
     outcomes = pd.read_parquet(lake.source_path(lake.validated, "inspection_outcomes"))
     as_of = features["declared_at"].max()
     result = train_risk_model(
-        features, outcomes, as_of,
+        features,
+        outcomes,
+        as_of,
         TrainingConfig(min_positives=settings.min_positives, seed=settings.seed),
-    )  # fmt: skip
+    )
     lineage = {
         "features_path": str(lake.features),
         "validated_layer": str(lake.validated),
@@ -95,11 +103,16 @@ def train_and_register(settings: Settings | None = None, validation: dict | None
         "as_of": str(as_of),
     }
     registered = log_and_register(result, settings, validation, lineage, features)
-    get_run_logger().info("registered version %s: %s", registered.version,
-                          registered.decision["outcome"])  # fmt: skip
-    return {"run_id": registered.run_id, "version": registered.version,
-            "promoted": registered.promoted, "decision": registered.decision,
-            "report": result.report}  # fmt: skip
+    get_run_logger().info(
+        "registered version %s: %s", registered.version, registered.decision["outcome"]
+    )
+    return {
+        "run_id": registered.run_id,
+        "version": registered.version,
+        "promoted": registered.promoted,
+        "decision": registered.decision,
+        "report": result.report,
+    }
 
 
 def load_champion(settings: Settings) -> tuple[RiskModel, str]:
@@ -126,23 +139,28 @@ def batch_score(settings: Settings | None = None, month: str | None = None) -> d
     scores = scorer.score_frame(selected)
     path = write_parquet(scores, lake.scores / f"{month}.parquet")
     level_counts = scores["overall_level"].value_counts().sort_index()
-    return {"month": month, "rows": len(scores), "path": str(path), "model_version": version,
-            "overall_levels": {int(k): int(v) for k, v in level_counts.items()}}  # fmt: skip
+    return {
+        "month": month,
+        "rows": len(scores),
+        "path": str(path),
+        "model_version": version,
+        "overall_levels": {int(k): int(v) for k, v in level_counts.items()},
+    }
 
 
 @flow(name="risk-cycle")
-def risk_cycle(
-    settings: Settings | None = None, generator: GeneratorConfig | None = None
-) -> dict:
+def risk_cycle(settings: Settings | None = None, generator: GeneratorConfig | None = None) -> dict:
     """The whole cycle on embedded defaults: generate → validate → features → train → score."""
     settings = _settings(settings)
     lake = DataLake(settings.data_dir)
     timings = {}
     started = time.perf_counter()
     generator = generator or GeneratorConfig(
-        n_declarations=settings.declarations, months=settings.months,
-        start=settings.start_date, seed=settings.seed,
-    )  # fmt: skip
+        n_declarations=settings.declarations,
+        months=settings.months,
+        start=settings.start_date,
+        seed=settings.seed,
+    )
     generate_sources(generator, lake)
     timings["generate"] = time.perf_counter() - started
     validation = ingest_and_validate(settings)
@@ -153,5 +171,10 @@ def risk_cycle(
     timings["train_register"] = time.perf_counter() - started - sum(timings.values())
     scoring = batch_score(settings)
     timings["score"] = time.perf_counter() - started - sum(timings.values())
-    return {"features": features, "training": training, "scoring": scoring,
-            "timings": timings, "data_dir": str(Path(settings.data_dir))}  # fmt: skip
+    return {
+        "features": features,
+        "training": training,
+        "scoring": scoring,
+        "timings": timings,
+        "data_dir": str(Path(settings.data_dir)),
+    }

@@ -169,11 +169,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "source": loaded.source,
             "loaded_at": loaded.loaded_at,
             "categories": {
-                c: {"level_cutoffs": m.level_cutoffs, "calibration": m.calibrator.method,
-                    "test_metrics": {k: m.metrics.get(k) for k in
-                                     ("auc_roc", "auc_pr", "ece", "brier", "precision_at")}}
+                c: {
+                    "level_cutoffs": m.level_cutoffs,
+                    "calibration": m.calibrator.method,
+                    "test_metrics": {
+                        k: m.metrics.get(k)
+                        for k in ("auc_roc", "auc_pr", "ece", "brier", "precision_at")
+                    },
+                }
                 for c, m in scorer.model.categories.items()
-            },  # fmt: skip
+            },
             "not_scored": scorer.model.not_scored,
             "features": list(scorer.model.spec.names),
             "entity_state_built_through": scorer.state.built_through,
@@ -196,4 +201,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def request_settings(app: FastAPI) -> Settings:
     return app.state.settings
-

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from features.compute import DECLARATION_INPUTS, compute_features, declaration_columns
+from features.compute import columns_from_records, compute_features, declaration_columns
 from features.state import EntityState
 from models.bundle import RiskModel
 from models.explain import reasons
@@ -45,19 +45,11 @@ class Scorer:
         """Identifies the level cut-offs in force (they change only with the model)."""
         return f"{self.model_version}:{self.model.metadata.get('feature_fingerprint', '')}"
 
-    def _columns(self, declarations: Sequence[Mapping]) -> dict[str, np.ndarray]:
-        columns = {name: np.array([d.get(name) for d in declarations], dtype=object)
-                   for name in DECLARATION_INPUTS}  # fmt: skip
-        columns["declared_at"] = np.array(
-            [np.datetime64(_naive_utc(d["declared_at"]), "s") for d in declarations]
-        )
-        for name in ("value_cny", "net_weight_kg", "gross_weight_kg", "duty_rate"):
-            columns[name] = columns[name].astype(float)
-        return columns
-
     def score(self, declarations: Sequence[Mapping]) -> list[dict]:
         """Decisions for declarations given as dicts of contract fields."""
-        matrix = self.model.spec.encode(compute_features(self._columns(declarations), self.state))
+        matrix = self.model.spec.encode(
+            compute_features(columns_from_records(declarations), self.state)
+        )
         per_category = {}
         for category, model in self.model.categories.items():
             contributions = model.contributions(matrix)
@@ -70,8 +62,9 @@ class Scorer:
                 category: {
                     "probability": round(float(probability[i]), 6),
                     "level": int(levels[i]),
-                    "reasons": reasons(contributions[i], matrix[i], self.model.spec,
-                                       self.top_reasons),  # fmt: skip
+                    "reasons": reasons(
+                        contributions[i], matrix[i], self.model.spec, self.top_reasons
+                    ),
                 }
                 for category, (contributions, probability, levels) in per_category.items()
             }
@@ -94,8 +87,9 @@ class Scorer:
 
     def score_frame(self, declarations: pd.DataFrame) -> pd.DataFrame:
         """Vectorised scores of a declarations table: probability and level per category."""
-        matrix = self.model.spec.encode(compute_features(declaration_columns(declarations),
-                                                         self.state))  # fmt: skip
+        matrix = self.model.spec.encode(
+            compute_features(declaration_columns(declarations), self.state)
+        )
         out = declarations[["declaration_id", "item_no", "declared_at"]].reset_index(drop=True)
         levels = []
         for category, model in self.model.categories.items():
@@ -106,14 +100,3 @@ class Scorer:
         out["overall_level"] = np.max(levels, axis=0) if levels else 1
         out["model_version"] = self.model_version
         return out
-
-
-def _naive_utc(value) -> datetime:
-    """ISO string or datetime → naive UTC datetime (the lake's convention)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value

@@ -135,30 +135,101 @@ DECLARATIONS = SourceContract(
     key=("declaration_id", "item_no"),
     time_column="declared_at",
     columns=(
-        Column("declaration_id", "string", "Customs declaration number.", pattern=r"^[0-9A-Za-z-]{6,32}$"),
-        Column("item_no", "int", "Goods item number within the declaration.", min_value=1, max_value=999),
+        Column(
+            "declaration_id",
+            "string",
+            "Customs declaration number.",
+            pattern=r"^[0-9A-Za-z-]{6,32}$",
+        ),
+        Column(
+            "item_no",
+            "int",
+            "Goods item number within the declaration.",
+            min_value=1,
+            max_value=999,
+        ),
         Column("declared_at", "datetime", "When the declaration was lodged (UTC)."),
-        Column("customs_office", "string", "Customs office code (关区代码).", pattern=OFFICE_PATTERN),
+        Column(
+            "customs_office", "string", "Customs office code (关区代码).", pattern=OFFICE_PATTERN
+        ),
         Column("port_code", "string", "Port of entry code.", pattern=OFFICE_PATTERN),
-        Column("trade_mode", "string", "Supervision mode code (监管方式).", pattern=TRADE_MODE_PATTERN),
-        Column("transport_mode", "string", "Mode of transport at the border.", allowed=TRANSPORT_MODES),
-        Column("consignee_id", "string", "Consignee enterprise, unified social credit code.", pattern=USCC_PATTERN),
-        Column("declarant_id", "string", "Declarant (customs broker), unified social credit code.", pattern=USCC_PATTERN),
-        Column("overseas_trader_id", "string", "Overseas seller / consignor identifier.", pattern=r"^[0-9A-Za-z-]{3,40}$"),
-        Column("hs_code", "string", "Commodity code, 6 to 10 digits (10 in China).", pattern=HS_CODE_PATTERN),
-        Column("origin_country", "string", "Country of origin, ISO 3166-1 alpha-2.", pattern=COUNTRY_PATTERN),
-        Column("departure_country", "string", "Country of departure, ISO 3166-1 alpha-2.", pattern=COUNTRY_PATTERN),
+        Column(
+            "trade_mode", "string", "Supervision mode code (监管方式).", pattern=TRADE_MODE_PATTERN
+        ),
+        Column(
+            "transport_mode", "string", "Mode of transport at the border.", allowed=TRANSPORT_MODES
+        ),
+        Column(
+            "consignee_id",
+            "string",
+            "Consignee enterprise, unified social credit code.",
+            pattern=USCC_PATTERN,
+        ),
+        Column(
+            "declarant_id",
+            "string",
+            "Declarant (customs broker), unified social credit code.",
+            pattern=USCC_PATTERN,
+        ),
+        Column(
+            "overseas_trader_id",
+            "string",
+            "Overseas seller / consignor identifier.",
+            pattern=r"^[0-9A-Za-z-]{3,40}$",
+        ),
+        Column(
+            "hs_code",
+            "string",
+            "Commodity code, 6 to 10 digits (10 in China).",
+            pattern=HS_CODE_PATTERN,
+        ),
+        Column(
+            "origin_country",
+            "string",
+            "Country of origin, ISO 3166-1 alpha-2.",
+            pattern=COUNTRY_PATTERN,
+        ),
+        Column(
+            "departure_country",
+            "string",
+            "Country of departure, ISO 3166-1 alpha-2.",
+            pattern=COUNTRY_PATTERN,
+        ),
         Column("incoterm", "string", "Incoterms 2020 delivery term.", allowed=INCOTERMS),
         Column("currency", "string", "Invoice currency, ISO 4217.", pattern=CURRENCY_PATTERN),
-        Column("declared_value", "float", "Declared value in the invoice currency.", unit="currency", min_value=0.0),
+        Column(
+            "declared_value",
+            "float",
+            "Declared value in the invoice currency.",
+            unit="currency",
+            min_value=0.0,
+        ),
         Column("value_cny", "float", "Declared customs value in CNY.", unit="CNY", min_value=0.0),
         Column("quantity", "float", "Declared quantity.", unit="quantity_unit", min_value=0.0),
         Column("quantity_unit", "string", "Unit of the declared quantity.", allowed=QUANTITY_UNITS),
         Column("net_weight_kg", "float", "Net weight.", unit="kg", min_value=0.0),
         Column("gross_weight_kg", "float", "Gross weight.", unit="kg", min_value=0.0),
-        Column("duty_rate", "float", "Applicable ad valorem duty rate (0.08 = 8 %).", unit="fraction", min_value=0.0, max_value=5.0),
-        Column("licence_codes", "string", "Licence / permit codes (监管证件), comma-separated; empty when none.", nullable=True, pattern=r"^[0-9A-Za-z,]*$"),
-        Column("provenance_channel", "string", "Art. 6 channel the record came through.", allowed=PROVENANCE_CHANNELS),
+        Column(
+            "duty_rate",
+            "float",
+            "Applicable ad valorem duty rate (0.08 = 8 %).",
+            unit="fraction",
+            min_value=0.0,
+            max_value=5.0,
+        ),
+        Column(
+            "licence_codes",
+            "string",
+            "Licence / permit codes (监管证件), comma-separated; empty when none.",
+            nullable=True,
+            pattern=r"^[0-9A-Za-z,]*$",
+        ),
+        Column(
+            "provenance_channel",
+            "string",
+            "Art. 6 channel the record came through.",
+            allowed=PROVENANCE_CHANNELS,
+        ),
     ),
     notes=("gross_weight_kg >= net_weight_kg",),
 )
@@ -169,7 +240,12 @@ CREDIT_HISTORY = SourceContract(
     key=("enterprise_id", "valid_from"),
     time_column="valid_from",
     columns=(
-        Column("enterprise_id", "string", "Enterprise, unified social credit code.", pattern=USCC_PATTERN),
+        Column(
+            "enterprise_id",
+            "string",
+            "Enterprise, unified social credit code.",
+            pattern=USCC_PATTERN,
+        ),
         Column("credit_level", "string", "Credit level (Order No. 282).", allowed=CREDIT_LEVELS),
         Column("valid_from", "datetime", "Start of validity (UTC)."),
         Column("valid_to", "datetime", "End of validity (UTC); null while current.", nullable=True),
@@ -188,13 +264,43 @@ MONITORING = SourceContract(
     time_column="observed_at",
     columns=(
         Column("event_id", "string", "Event identifier.", pattern=r"^[0-9A-Za-z-]{3,40}$"),
-        Column("event_type", "string", "Kind of monitoring record.", allowed=MONITORING_EVENT_TYPES),
+        Column(
+            "event_type", "string", "Kind of monitoring record.", allowed=MONITORING_EVENT_TYPES
+        ),
         Column("observed_at", "datetime", "When customs learned of it (UTC)."),
-        Column("enterprise_id", "string", "Enterprise in scope, if any.", nullable=True, pattern=USCC_PATTERN),
-        Column("hs_prefix", "string", "HS code prefix in scope (2-10 digits), if any.", nullable=True, pattern=HS_PREFIX_PATTERN),
-        Column("origin_country", "string", "Origin country in scope, if any.", nullable=True, pattern=COUNTRY_PATTERN),
-        Column("risk_category", "string", "Art. 2 risk category.", allowed=RISK_CATEGORIES + RESERVED_CATEGORIES),
-        Column("outcome", "string", "adverse (risk found or signalled) or clear.", allowed=MONITORING_OUTCOMES),
+        Column(
+            "enterprise_id",
+            "string",
+            "Enterprise in scope, if any.",
+            nullable=True,
+            pattern=USCC_PATTERN,
+        ),
+        Column(
+            "hs_prefix",
+            "string",
+            "HS code prefix in scope (2-10 digits), if any.",
+            nullable=True,
+            pattern=HS_PREFIX_PATTERN,
+        ),
+        Column(
+            "origin_country",
+            "string",
+            "Origin country in scope, if any.",
+            nullable=True,
+            pattern=COUNTRY_PATTERN,
+        ),
+        Column(
+            "risk_category",
+            "string",
+            "Art. 2 risk category.",
+            allowed=RISK_CATEGORIES + RESERVED_CATEGORIES,
+        ),
+        Column(
+            "outcome",
+            "string",
+            "adverse (risk found or signalled) or clear.",
+            allowed=MONITORING_OUTCOMES,
+        ),
         Column("provenance_channel", "string", "Art. 6 channel.", allowed=PROVENANCE_CHANNELS),
     ),
     notes=("at least one of enterprise_id, hs_prefix, origin_country is set",),
@@ -208,13 +314,24 @@ INSPECTION_OUTCOMES = SourceContract(
     key=("declaration_id", "item_no"),
     time_column="outcome_known_at",
     columns=(
-        Column("declaration_id", "string", "Declaration inspected.", pattern=r"^[0-9A-Za-z-]{6,32}$"),
+        Column(
+            "declaration_id", "string", "Declaration inspected.", pattern=r"^[0-9A-Za-z-]{6,32}$"
+        ),
         Column("item_no", "int", "Goods item number.", min_value=1, max_value=999),
         Column("selection_reason", "string", "Why it was inspected.", allowed=SELECTION_REASONS),
         Column("inspected_at", "datetime", "When the inspection took place (UTC)."),
-        Column("outcome_known_at", "datetime", "When the outcome became known (UTC): labels exist from then on."),
-        *(Column(f"finding_{c}", "bool", f"Inspection found a {c.replace('_', ' ')} violation.") for c in RISK_CATEGORIES),
-        Column("duty_recovered_cny", "float", "Duty and taxes recovered.", unit="CNY", min_value=0.0),
+        Column(
+            "outcome_known_at",
+            "datetime",
+            "When the outcome became known (UTC): labels exist from then on.",
+        ),
+        *(
+            Column(f"finding_{c}", "bool", f"Inspection found a {c.replace('_', ' ')} violation.")
+            for c in RISK_CATEGORIES
+        ),
+        Column(
+            "duty_recovered_cny", "float", "Duty and taxes recovered.", unit="CNY", min_value=0.0
+        ),
     ),
     notes=("outcome_known_at >= inspected_at",),
 )

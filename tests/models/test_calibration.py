@@ -35,6 +35,9 @@ def test_choose_reports_every_candidate_and_refits(fitted):
     assert set(METHODS) <= set(comparison)
     chosen = comparison[calibrator.method]
     # the choice is the lowest Brier among candidates that kept the ranking
-    eligible = [m for m in METHODS
-                if comparison["uncalibrated"]["auc_roc"] - comparison[m]["auc_roc"] <= 0.005]
+    eligible = [
+        m
+        for m in METHODS
+        if comparison["uncalibrated"]["auc_roc"] - comparison[m]["auc_roc"] <= 0.005
+    ]
     assert chosen["brier"] == min(comparison[m]["brier"] for m in eligible)

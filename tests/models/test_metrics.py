@@ -24,8 +24,9 @@ def test_precision_and_recall_at_keep_ties_in_input_order():
 
 
 def test_precision_at_rounds_the_number_of_rows():
-    y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                  0, 0, 0])  # fmt: skip
+    y = np.array(
+        [1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    )
     scores = np.linspace(1, 0, 30)
     # round(5 % × 30) = round(1.5) = 2 rows → rows 0 and 1 → one positive of two
     assert precision_recall_at(y, scores, 5) == (0.5, 0.5)

@@ -1,0 +1,77 @@
+"""Shared fixtures: small generated data, a temporary MLflow store and data lake, and one
+Prefect test harness for the whole session (its start costs 10-20 s)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+
+import pytest
+from sources.generator import GeneratorConfig, generate
+
+from customs_risk.settings import Settings
+
+SMALL = GeneratorConfig(n_declarations=30_000, months=12, start="2025-01-01", seed=7)
+
+
+@pytest.fixture(scope="session")
+def small_data():
+    """About 30k goods items over 12 months: enough labels for several categories."""
+    return generate(SMALL)
+
+
+@pytest.fixture(scope="session")
+def small_sources(small_data):
+    return small_data.frames()
+
+
+@pytest.fixture(scope="session")
+def small_state(small_sources):
+    from features.compute import build_entity_state
+
+    s = small_sources
+    return build_entity_state(
+        s["declarations"], s["credit_history"], s["monitoring"], s["inspection_outcomes"]
+    )
+
+
+@pytest.fixture(scope="session")
+def small_features(small_sources, small_state):
+    from features.compute import feature_frame
+
+    return feature_frame(small_sources["declarations"], small_state)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One ephemeral Prefect API for every test that runs a real flow."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def make_settings(root) -> Settings:
+    """Settings pointing every store at ``root`` (a temporary folder)."""
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    return Settings(
+        data_dir=root / "data",
+        mlflow_dir=root / "mlflow",
+        min_positives=15,
+        declarations=SMALL.n_declarations,
+        months=SMALL.months,
+        seed=SMALL.seed,
+    )
+
+
+@pytest.fixture(scope="session")
+def cycle(tmp_path_factory, prefect_harness):
+    """The whole risk cycle run once, for real, on small data in a temporary project."""
+    from pipelines.flows import risk_cycle
+
+    settings = make_settings(tmp_path_factory.mktemp("project"))
+    result = risk_cycle(settings, SMALL)
+    return settings, result
