@@ -80,7 +80,7 @@ def classification_report(y: np.ndarray, probabilities: np.ndarray) -> dict:
 
 
 def flatten(report: dict, prefix: str) -> dict[str, float]:
-    """Nested report → flat MLflow metrics: ``precision_at: {"5": x}`` → ``<prefix>.precision_at_5``."""
+    """Nested report → flat metrics: ``precision_at: {"5": x}`` → ``<prefix>.precision_at_5``."""
     flat = {}
     for key, value in report.items():
         if isinstance(value, dict):
