@@ -50,7 +50,7 @@ class EventAggregate:
     name: str
     keys: pd.Index
     order: np.ndarray  # int64 packed (code, seconds), ascending
-    prefix: np.ndarray  # float64 (n_events + 1, n_values); row 0 is zeros
+    prefix: np.ndarray  # float64 (n_events + 1, n_values): running sums within each key
     value_names: tuple[str, ...]
 
     @classmethod
@@ -74,8 +74,12 @@ class EventAggregate:
         index = pd.Index(pd.unique(keys)).sort_values()
         order = _pack(_codes(index, keys), seconds)
         sort = np.argsort(order, kind="stable")
+        # Running sums restart at each key, so a key's sums depend on its own events only:
+        # the same history gives bit-identical features whatever else the state holds.
         prefix = np.zeros((len(order) + 1, len(value_names)))
-        np.cumsum(matrix[sort], axis=0, out=prefix[1:])
+        if len(order):
+            per_key = pd.DataFrame(matrix[sort]).groupby(order[sort] >> _SHIFT, sort=False)
+            prefix[1:] = per_key.cumsum().to_numpy()
         return cls(name, index, order[sort], prefix, value_names)
 
     def window_sums(
@@ -86,13 +90,18 @@ class EventAggregate:
         found = codes >= 0
         codes = np.where(found, codes, 0)
         seconds = np.asarray(seconds, dtype=np.int64)
+        first = np.searchsorted(self.order, codes << _SHIFT, side="left")
         hi = np.searchsorted(self.order, _pack(codes, seconds), side="left")
         if window_days is None:
-            lo = np.searchsorted(self.order, codes << _SHIFT, side="left")
+            lo = first
         else:
             start = seconds - window_days * SECONDS_PER_DAY
             lo = np.searchsorted(self.order, _pack(codes, start), side="left")
-        sums = self.prefix[hi] - self.prefix[lo]
+        # prefix[i] is the key's running sum up to event i-1; at the key's first event it
+        # belongs to the previous key, so it counts as zero there.
+        upper = np.where((hi > first)[:, None], self.prefix[hi], 0.0)
+        lower = np.where((lo > first)[:, None], self.prefix[lo], 0.0)
+        sums = upper - lower
         sums[~found] = 0.0
         return sums
 

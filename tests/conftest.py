@@ -68,6 +68,12 @@ def make_settings(root) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def settings_for():
+    """Factory of settings rooted in a given folder."""
+    return make_settings
+
+
+@pytest.fixture(scope="session")
 def cycle(tmp_path_factory, prefect_harness):
     """The whole risk cycle run once, for real, on small data in a temporary project."""
     from pipelines.flows import risk_cycle

@@ -1,0 +1,99 @@
+"""The Prefect flows, run for real (ephemeral Prefect API, SQLite MLflow, Parquet lake)."""
+
+import hashlib
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from models.registry import resolve_alias
+from pipelines.flows import ingest_and_validate, train_and_register
+from sources.lake import DataLake, write_parquet
+from sources.validation import DataValidationError
+
+pytestmark = pytest.mark.integration
+
+
+def test_cycle_registers_a_champion_and_scores_the_latest_month(cycle):
+    settings, result = cycle
+    training = result["training"]
+    assert training["version"] == "1" and training["promoted"]
+    assert resolve_alias(settings, "champion") == "1"
+    report = training["report"]
+    scored = [c for c, entry in report.items() if entry["status"] == "scored"]
+    assert "revenue" in scored
+    for category, entry in report.items():
+        if entry["status"] == "not_scored":
+            assert "positives" in entry["reason"], category
+    revenue = report["revenue"]
+    # a useful model that is far from perfect on noisy planted mechanisms
+    assert 0.6 < revenue["auc_roc"] < 0.99
+    assert revenue["precision_at"]["5"] > revenue["prevalence"]
+    scores = pd.read_parquet(result["scoring"]["path"])
+    assert len(scores) == result["scoring"]["rows"] > 0
+    assert scores["overall_level"].between(1, 4).all()
+
+
+def test_training_run_logs_its_evidence(cycle):
+    settings, result = cycle
+    mlflow.set_tracking_uri(settings.resolved_tracking_uri)
+    client = MlflowClient()
+    run_id = result["training"]["run_id"]
+    artifacts = {a.path for a in client.list_artifacts(run_id, "plots")}
+    assert "plots/reliability_revenue.png" in artifacts
+    assert "plots/shap_summary_revenue.png" in artifacts
+    run = client.get_run(run_id)
+    assert "revenue.auc_pr" in run.data.metrics
+    names = {a.path for a in client.list_artifacts(run_id)}
+    assert {"data_validation", "features", "lineage", "evaluation", "registry"} <= names
+    version = client.get_model_version(settings.model_name, "1")
+    model_info = mlflow.models.get_model_info(f"models:/{settings.model_name}/1")
+    assert model_info.signature is not None and version.run_id == run_id
+
+
+def test_registered_pyfunc_scores_feature_rows(cycle):
+    settings, _ = cycle
+    mlflow.set_tracking_uri(settings.resolved_tracking_uri)
+    features = pd.read_parquet(DataLake(settings.data_dir).features).tail(20)
+    model = mlflow.pyfunc.load_model(f"models:/{settings.model_name}@champion")
+    out = model.predict(features.drop(columns=["declaration_id", "item_no", "declared_at"]))
+    assert "probability_revenue" in out.columns and out.shape[0] == 20
+    assert out.to_numpy().min() >= 0 and out.to_numpy().max() <= 1
+
+
+def test_retraining_on_the_same_data_does_not_displace_the_champion(cycle):
+    settings, _ = cycle
+    again = train_and_register(settings)
+    assert again["version"] == "2"
+    assert not again["promoted"]
+    decision = again["decision"]
+    assert decision["candidate_score"] == pytest.approx(decision["champion_score"])
+    assert resolve_alias(settings, "champion") == "1"
+    assert resolve_alias(settings, "challenger") == "2"
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_failing_expectations_stop_the_flow_and_overwrite_nothing(cycle):
+    settings, _ = cycle
+    lake = DataLake(settings.data_dir)
+    raw_path = lake.source_path(lake.raw, "declarations")
+    original = pd.read_parquet(raw_path)
+    downstream = [lake.source_path(lake.validated, s) for s in
+                  ("declarations", "inspection_outcomes")] + [lake.features]
+    before = {p: _digest(p) for p in downstream}
+    broken = original.copy()
+    broken.loc[broken.index[:3], "hs_code"] = "12AB"
+    broken.loc[broken.index[5], "value_cny"] = -1.0
+    write_parquet(broken, raw_path)
+    try:
+        with pytest.raises(DataValidationError) as failure:
+            ingest_and_validate(settings)
+        message = str(failure.value)
+        assert "declarations" in message and "hs_code" in message and "value_cny" in message
+        assert {p: _digest(p) for p in downstream} == before
+    finally:
+        write_parquet(original, raw_path)

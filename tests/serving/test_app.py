@@ -1,0 +1,198 @@
+"""The scoring API: in-process (TestClient) and over HTTP against a real uvicorn process."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from customs_risk.settings import PROJECT_ROOT
+from features.state import EntityState
+from models.bundle import RiskModel
+from serving.app import create_app
+from serving.scoring import Scorer
+from sources.contracts import RISK_CATEGORIES
+from sources.lake import DataLake
+
+pytestmark = pytest.mark.integration
+EXAMPLE = json.loads((PROJECT_ROOT / "examples" / "declaration.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def client(cycle):
+    settings, _ = cycle
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_example_declaration_gets_probabilities_levels_and_reasons(client):
+    response = client.post("/v1/score", json=EXAMPLE)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["declaration_id"] == EXAMPLE["declaration"]["declaration_id"]
+    assert body["model_version"] == "1"
+    assert set(body["risks"]) | set(body["not_scored"]) == set(RISK_CATEGORIES)
+    for risk in body["risks"].values():
+        assert 0.0 <= risk["probability"] <= 1.0
+        assert 1 <= risk["level"] <= 4
+        assert risk["reasons"] and {"feature", "label", "value", "contribution"} <= set(
+            risk["reasons"][0]
+        )
+    assert body["overall_level"] == max(r["level"] for r in body["risks"].values())
+    assert "log-odds" in body["reasons_unit"] and len(body["input_hash"]) == 64
+
+
+def test_same_declaration_same_decision_inputs(client):
+    first = client.post("/v1/score", json=EXAMPLE).json()
+    second = client.post("/v1/score", json=EXAMPLE).json()
+    assert first["input_hash"] == second["input_hash"]
+    assert first["request_id"] != second["request_id"]
+    assert first["risks"] == second["risks"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("hs_code", "12AB", "pattern"),
+        ("value_cny", -5, "greater than or equal"),
+        ("transport_mode", "teleport", "sea"),
+        ("declared_at", "yesterday", "datetime"),
+        ("consignee_id", "short", "pattern"),
+    ],
+)
+def test_invalid_field_gets_422_naming_field_and_reason(client, field, value, reason):
+    body = copy.deepcopy(EXAMPLE)
+    body["declaration"][field] = value
+    response = client.post("/v1/score", json=body)
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert errors[0]["field"] == f"declaration.{field}"
+    assert reason in errors[0]["reason"]
+
+
+def test_missing_field_and_inconsistent_weights_are_named(client):
+    body = copy.deepcopy(EXAMPLE)
+    del body["declaration"]["origin_country"]
+    errors = client.post("/v1/score", json=body).json()["errors"]
+    assert errors[0]["field"] == "declaration.origin_country"
+    assert "required" in errors[0]["reason"].lower()
+    body = copy.deepcopy(EXAMPLE)
+    body["declaration"]["gross_weight_kg"] = body["declaration"]["net_weight_kg"] / 2
+    response = client.post("/v1/score", json=body)
+    assert response.status_code == 422
+    assert "gross_weight_kg" in response.json()["errors"][0]["reason"]
+
+
+def test_not_json_is_422(client):
+    response = client.post(
+        "/v1/score", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+def test_batch_scores_each_declaration_and_bounds_size(client):
+    bodies = []
+    for i in range(3):
+        declaration = copy.deepcopy(EXAMPLE["declaration"])
+        declaration["item_no"] = i + 1
+        bodies.append(declaration)
+    response = client.post("/v1/score/batch", json={"declarations": bodies})
+    assert response.status_code == 200
+    assert [d["item_no"] for d in response.json()["decisions"]] == [1, 2, 3]
+    too_many = {"declarations": [EXAMPLE["declaration"]] * 1001}
+    response = client.post("/v1/score/batch", json=too_many)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "declarations"
+
+
+def test_model_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["model_version"] == "1"
+    model = client.get("/v1/model").json()
+    assert model["model_version"] == "1" and model["source"] == "registry"
+    assert "revenue" in model["categories"]
+    assert client.get("/openapi.json").status_code == 200
+
+
+def test_api_and_batch_scoring_agree(cycle, client):
+    """The real-time path and the batch flow give the same probabilities."""
+    settings, _ = cycle
+    lake = DataLake(settings.data_dir)
+    declarations = pd.read_parquet(lake.source_path(lake.validated, "declarations")).tail(25)
+    bodies = json.loads(declarations.to_json(orient="records", date_format="iso"))
+    decisions = client.post("/v1/score/batch", json={"declarations": bodies}).json()["decisions"]
+    scorer = Scorer(RiskModel.load(settings.resolved_model_cache_dir),
+                    EntityState.load(lake.state), "1")
+    frame = scorer.score_frame(declarations)
+    for category in decisions[0]["risks"]:
+        api = [d["risks"][category]["probability"] for d in decisions]
+        assert api == pytest.approx(frame[f"probability_{category}"].tolist(), abs=1e-6)
+
+
+def test_not_ready_without_a_model(tmp_path, settings_for):
+    settings = settings_for(tmp_path)
+    with TestClient(create_app(settings)) as empty:
+        assert empty.get("/healthz").status_code == 200
+        assert empty.get("/readyz").status_code == 503
+        assert empty.post("/v1/score", json=EXAMPLE).status_code == 503
+
+
+def test_starts_from_the_local_copy_when_the_registry_lacks_the_model(cycle, tmp_path):
+    settings, _ = cycle
+    detached = settings.model_copy(update={"tracking_uri": f"sqlite:///{tmp_path}/empty.db"})
+    with TestClient(create_app(detached)) as offline:
+        assert offline.get("/readyz").status_code == 200
+        assert offline.get("/v1/model").json()["source"] == "local copy"
+        assert offline.post("/v1/score", json=EXAMPLE).status_code == 200
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_real_uvicorn_process_serves_scores(cycle):
+    settings, _ = cycle
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CUSTOMS_RISK_DATA_DIR": str(settings.data_dir),
+        "CUSTOMS_RISK_MLFLOW_DIR": str(settings.mlflow_dir),
+        "PORT": str(port),
+    }
+    cli = Path(sys.executable).with_name("customs-risk")
+    server = subprocess.Popen([str(cli), "serve"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stdout.read().decode()
+            time.sleep(0.5)
+        else:
+            pytest.fail("uvicorn did not become ready in 90 s")
+        scored = httpx.post(f"{base}/v1/score", json=EXAMPLE, timeout=10)
+        assert scored.status_code == 200 and scored.json()["risks"]
+        bad = httpx.post(f"{base}/v1/score", json={"declaration": {"hs_code": "x"}}, timeout=10)
+        assert bad.status_code == 422
+        assert any(e["field"] == "declaration.hs_code" for e in bad.json()["errors"])
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
