@@ -21,6 +21,14 @@ app = typer.Typer(
 console = Console()
 
 
+@app.callback()
+def _quiet_defaults() -> None:
+    # Library chatter that would bury the command's own output; users may override.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
 def _fmt(value, digits: int = 3) -> str:
     if value is None or value != value:
         return "—"

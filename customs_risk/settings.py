@@ -47,12 +47,10 @@ class Settings(BaseSettings):
 
     @property
     def resolved_tracking_uri(self) -> str:
-        env = os.environ.get("MLFLOW_TRACKING_URI")
-        if env:
-            return env
+        """``CUSTOMS_RISK_TRACKING_URI``, else ``MLFLOW_TRACKING_URI``, else the SQLite store."""
         if self.tracking_uri:
             return self.tracking_uri
-        return f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+        return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
 
     @property
     def artifact_location(self) -> str:

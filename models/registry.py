@@ -33,13 +33,20 @@ GATE_METRIC = "auc_pr"
 _RUNTIME_PACKAGES = ("lightgbm", "scikit-learn", "numpy", "pandas", "scipy", "mlflow")
 
 
+def use_store(settings: Settings) -> MlflowClient:
+    """Point MLflow (tracking and registry) at the configured store; a client for it."""
+    uri = settings.resolved_tracking_uri
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
 def configure(settings: Settings, experiment: str | None = None) -> str:
     """Point MLflow at the configured store and ensure the experiment exists; return its id."""
-    settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(settings.resolved_tracking_uri)
-    mlflow.set_registry_uri(settings.resolved_tracking_uri)
+    client = use_store(settings)
     name = experiment or settings.experiment
-    client = MlflowClient()
     found = client.get_experiment_by_name(name)
     if found is not None:
         experiment_id = found.experiment_id
@@ -200,7 +207,7 @@ def promote_if_better(
     test window, over the categories the candidate scores; the candidate must be
     strictly better on mean AUC-PR. The old champion stays reachable as ``previous``.
     """
-    client = MlflowClient()
+    client = use_store(settings)
     name = settings.model_name
     current = _alias_version(client, name, CHAMPION)
     categories = sorted(candidate.categories)
@@ -246,7 +253,7 @@ def download_bundle(
     ``registry.json`` beside it records where it came from, so the API can start from
     this copy when the tracking store is unreachable.
     """
-    mlflow.set_tracking_uri(settings.resolved_tracking_uri)
+    use_store(settings)
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=destination.parent) as tmp:
@@ -280,5 +287,4 @@ def load_version(settings: Settings, version: str) -> RiskModel:
 
 def resolve_alias(settings: Settings, alias: str) -> str | None:
     """The version an alias points at, or None."""
-    mlflow.set_tracking_uri(settings.resolved_tracking_uri)
-    return _alias_version(MlflowClient(), settings.model_name, alias)
+    return _alias_version(use_store(settings), settings.model_name, alias)

@@ -95,6 +95,8 @@ class DataValidationError(Exception):
     """Raised when one or more batches fail; carries the reports; str() is the rendered failures
     of every failing source."""
 
+    reports: dict[str, ValidationReport]
+
     def __init__(self, reports: dict[str, ValidationReport]):
         self.reports = dict(reports)
         failing = [r.render() for r in self.reports.values() if not r.success]
@@ -109,7 +111,11 @@ class DataValidationError(Exception):
 
 
 def _gx():
-    """Import Great Expectations with analytics off (it reads the variable at import)."""
+    """Import Great Expectations with analytics off.
+
+    GE builds with an analytics client read ``GX_ANALYTICS_ENABLED`` at import; the context
+    config below says the same.
+    """
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     import great_expectations as gx
 
@@ -302,7 +308,7 @@ def validate_frame(frame: pd.DataFrame, contract: SourceContract) -> ValidationR
     failures: list[ExpectationFailure] = []
     for r in result.results:
         if not r.success:
-            failures.extend(_failures(r, frame, contract, key))
+            failures.extend(_failures(r, frame, key))
     failures = _drop_errors_on_mistyped_columns(failures)
     order = {name: i for i, name in enumerate(contract.column_names)}
     failures.sort(key=lambda f: (order.get((f.column or "").split(",")[0], -1), f.expectation))
@@ -360,7 +366,7 @@ def _error_message(result) -> str | None:
     return None
 
 
-def _failures(result, frame, contract, key) -> list[ExpectationFailure]:
+def _failures(result, frame: pd.DataFrame, key: list[str]) -> list[ExpectationFailure]:
     """The failures described by one unsuccessful GE result."""
     config = result.expectation_config
     kind = config.type
@@ -384,7 +390,7 @@ def _failures(result, frame, contract, key) -> list[ExpectationFailure]:
         ]
         extra = mismatched.get("unexpected", [])
         if extra:
-            reason = f"{len(extra)} columns are not in the contract: {', '.join(extra)}"
+            reason = f"not in the contract: {', '.join(extra)}"
             out.append(ExpectationFailure(kind, None, reason, len(extra), list(extra)))
         return out
 
@@ -394,9 +400,9 @@ def _failures(result, frame, contract, key) -> list[ExpectationFailure]:
         reason = f"{of_n} rows break the rule '{meta['rule']}'"
     elif kind in _TYPE_EXPECTATIONS:
         dtype = frame[kwargs["column"]].dtype
-        reason = f"dtype {dtype} is not a {meta['dtype']} dtype"
-        if count:
-            reason += f" ({of_n} values are not {meta['dtype']})"
+        reason = f"dtype is {dtype}, expected {meta['dtype']}"
+        if count:  # object columns are checked value by value
+            reason += f"; {of_n} values have another type"
     elif kind == "expect_column_values_to_not_be_null":
         reason = f"{of_n} values are null"
     elif kind == "expect_column_values_to_be_in_set":
@@ -465,11 +471,14 @@ def _show(value) -> str:
 
 
 def _drop_errors_on_mistyped_columns(failures: list[ExpectationFailure]) -> list:
-    # A column of the wrong dtype also makes e.g. the bounds check raise; one failure (the
-    # dtype) says it all.
+    # A column of the wrong dtype also makes e.g. the bounds or pair checks raise; the dtype
+    # failure already says it all.
     mistyped = {f.column for f in failures if f.expectation in _TYPE_EXPECTATIONS}
     return [
         f
         for f in failures
-        if not (f.reason.startswith("could not be evaluated") and f.column in mistyped)
+        if not (
+            f.reason.startswith("could not be evaluated")
+            and mistyped.intersection((f.column or "").split(","))
+        )
     ]

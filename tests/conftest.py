@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 import pytest
 from sources.generator import GeneratorConfig, generate
@@ -56,10 +57,11 @@ def prefect_harness():
 
 def make_settings(root) -> Settings:
     """Settings pointing every store at ``root`` (a temporary folder)."""
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
     return Settings(
         data_dir=root / "data",
         mlflow_dir=root / "mlflow",
+        # explicit: MLflow itself exports MLFLOW_TRACKING_URI once a store is used
+        tracking_uri=f"sqlite:///{root / 'mlflow' / 'mlflow.db'}",
         min_positives=15,
         declarations=SMALL.n_declarations,
         months=SMALL.months,

@@ -18,6 +18,7 @@ def test_notebook_executes(path, cycle, monkeypatch, tmp_path):
     settings, _ = cycle
     monkeypatch.setenv("CUSTOMS_RISK_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("CUSTOMS_RISK_MLFLOW_DIR", str(settings.mlflow_dir))
+    monkeypatch.setenv("CUSTOMS_RISK_TRACKING_URI", settings.resolved_tracking_uri)
     # the notebook refreshes its own copy of the champion, not the test project's
     monkeypatch.setenv("CUSTOMS_RISK_MODEL_CACHE_DIR", str(tmp_path / "model"))
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -170,6 +170,7 @@ def test_real_uvicorn_process_serves_scores(cycle):
         **os.environ,
         "CUSTOMS_RISK_DATA_DIR": str(settings.data_dir),
         "CUSTOMS_RISK_MLFLOW_DIR": str(settings.mlflow_dir),
+        "CUSTOMS_RISK_TRACKING_URI": settings.resolved_tracking_uri,
         "PORT": str(port),
     }
     cli = Path(sys.executable).with_name("customs-risk")
