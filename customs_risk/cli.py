@@ -74,10 +74,9 @@ def run(
     months: int = typer.Option(None, help="Months of activity (default from settings)."),
 ) -> None:
     """The whole cycle on embedded defaults: generate → validate → features → train → score."""
-    from sources.generator import GeneratorConfig
-
     from customs_risk.settings import get_settings
     from pipelines.flows import risk_cycle
+    from sources.generator import GeneratorConfig
 
     settings = get_settings()
     config = GeneratorConfig(
@@ -122,10 +121,9 @@ def generate(
     out: Path = typer.Option(None, help="Folder for the four Parquet files (default: raw layer)."),
 ) -> None:
     """Generate synthetic Chinese customs activity (seeded) into Parquet."""
+    from customs_risk.settings import get_settings
     from sources.generator import GeneratorConfig
     from sources.generator import generate as generate_data
-
-    from customs_risk.settings import get_settings
     from sources.lake import DataLake, replace_layer
 
     config = GeneratorConfig(

@@ -78,7 +78,9 @@ class GeneratorConfig:
     @property
     def period(self) -> tuple[np.datetime64, np.datetime64]:
         start = pd.Timestamp(self.start)
-        return np.datetime64(start, "s"), np.datetime64(start + pd.DateOffset(months=self.months), "s")
+        return np.datetime64(start, "s"), np.datetime64(
+            start + pd.DateOffset(months=self.months), "s"
+        )
 
 
 @dataclass
@@ -153,7 +155,8 @@ def generate(config: GeneratorConfig) -> GeneratedData:
     new_entrant = rng.random(n_consignees) < 0.35
     consignee_start = np.where(
         new_entrant,
-        start + (rng.random(n_consignees) * (end - start).astype(np.int64)).astype(np.int64) * SECOND,
+        start
+        + (rng.random(n_consignees) * (end - start).astype(np.int64)).astype(np.int64) * SECOND,
         start,
     )
     if n_shift:
@@ -285,19 +288,23 @@ def generate(config: GeneratorConfig) -> GeneratedData:
     new_relationship = (t - first_seen) < IPR_NEW_RELATIONSHIP_DAYS * DAY
 
     changes = rng.random(n_consignees) < 0.15
-    change_at = start + (rng.random(n_consignees) * (end - start).astype(np.int64)).astype(
-        np.int64
-    ) * SECOND
+    change_at = (
+        start
+        + (rng.random(n_consignees) * (end - start).astype(np.int64)).astype(np.int64) * SECOND
+    )
     change_at = np.maximum(change_at, consignee_start + 30 * DAY)
     step = np.where(rng.random(n_consignees) < expit(propensity), 1, -1)
     later_level = np.clip(credit_level + step, 0, len(CREDIT_LEVELS) - 1)
     level_at_item = np.where(
-        changes[consignee] & (t >= change_at[consignee]), later_level[consignee], credit_level[consignee]
+        changes[consignee] & (t >= change_at[consignee]),
+        later_level[consignee],
+        credit_level[consignee],
     )
     self_reporter = rng.random(n_consignees) < 0.03
-    self_report_at = start + (rng.random(n_consignees) * (end - start).astype(np.int64)).astype(
-        np.int64
-    ) * SECOND
+    self_report_at = (
+        start
+        + (rng.random(n_consignees) * (end - start).astype(np.int64)).astype(np.int64) * SECOND
+    )
     after_self_report = self_reporter[consignee] & (t > self_report_at[consignee])
 
     # --- outbreaks: hidden hazard per HS chapter × origin, and what monitoring sees ------
@@ -309,13 +316,14 @@ def generate(config: GeneratorConfig) -> GeneratedData:
         "public_health": ("pharma", "medical"),
     }
     monitoring_rows: list[dict] = []
-    group_rows = pd.Series(np.arange(n_items)).groupby(
-        pd.Series(chapter) + "|" + pd.Series(origin)
-    ).indices
+    group_rows = (
+        pd.Series(np.arange(n_items)).groupby(pd.Series(chapter) + "|" + pd.Series(origin)).indices
+    )
     span_days = (end - start) / DAY
     for category, sectors in outbreak_sectors.items():
-        chapters = sorted({h[:2] for h, s in zip(goods["hs_code"], goods["sector"], strict=True)
-                           if s in sectors})
+        chapters = sorted(
+            {h[:2] for h, s in zip(goods["hs_code"], goods["sector"], strict=True) if s in sectors}
+        )
         n_outbreaks = int(config.months * 5)
         for _ in range(n_outbreaks):
             ch = chapters[rng.integers(len(chapters))]
@@ -334,18 +342,29 @@ def generate(config: GeneratorConfig) -> GeneratedData:
                 seen = begin + int(rng.uniform(3, duration + 10) * 86_400) * SECOND
                 kind = "port_interception" if category == "biosecurity" else "lab_result"
                 monitoring_rows.append(
-                    {"event_type": kind, "observed_at": seen, "enterprise_id": None,
-                     "hs_prefix": ch if rng.random() < 0.6 else f"{ch}{rng.integers(1, 99):02d}",
-                     "origin_country": org, "risk_category": category, "outcome": "adverse",
-                     "provenance_channel": "monitoring"}
+                    {
+                        "event_type": kind,
+                        "observed_at": seen,
+                        "enterprise_id": None,
+                        "hs_prefix": ch if rng.random() < 0.6 else f"{ch}{rng.integers(1, 99):02d}",
+                        "origin_country": org,
+                        "risk_category": category,
+                        "outcome": "adverse",
+                        "provenance_channel": "monitoring",
+                    }
                 )
             if rng.random() < 0.35:  # foreign authorities sometimes warn of the outbreak
                 monitoring_rows.append(
-                    {"event_type": "foreign_alert",
-                     "observed_at": begin + int(rng.uniform(0, 15) * 86_400) * SECOND,
-                     "enterprise_id": None, "hs_prefix": None, "origin_country": org,
-                     "risk_category": category, "outcome": "adverse",
-                     "provenance_channel": "international_sharing"}
+                    {
+                        "event_type": "foreign_alert",
+                        "observed_at": begin + int(rng.uniform(0, 15) * 86_400) * SECOND,
+                        "enterprise_id": None,
+                        "hs_prefix": None,
+                        "origin_country": org,
+                        "risk_category": category,
+                        "outcome": "adverse",
+                        "provenance_channel": "international_sharing",
+                    }
                 )
 
     # --- violations ----------------------------------------------------------------------
@@ -361,24 +380,36 @@ def generate(config: GeneratorConfig) -> GeneratedData:
     trade_mode = header_trade_mode[item_header]
     is_ecommerce = np.isin(trade_mode, ["9610", "1210"])
     branded = np.isin(sector, ["fashion", "watches", "cosmetics"])
-    in_sector = {c: np.isin(sector, [s for s, v in SECTORS.items() if c in v[0]])
-                 for c in RISK_CATEGORIES}
+    in_sector = {
+        c: np.isin(sector, [s for s, v in SECTORS.items() if c in v[0]]) for c in RISK_CATEGORIES
+    }
     transshipped = rng.random(n_items) < 0.08
     logits = {
         "revenue": np.where(dutiable, -4.7 + 3.8 * undervalued + 0.4 * discount, -9.0),
-        "ipr": np.where(branded | (sector == "electronics") | (sector == "toys"),
-                        -4.4 + 1.2 * new_relationship + 1.2 * cheap
-                        + 1.4 * (new_relationship & cheap) - 1.0 * ~branded, -9.0),
-        "biosecurity": np.where(in_sector["biosecurity"],
-                                -4.1 + hazards["biosecurity"] + 0.5 * transshipped, -9.0),
-        "food_safety": np.where(in_sector["food_safety"],
-                                -4.1 + hazards["food_safety"] + 0.4 * is_ecommerce, -9.0),
+        "ipr": np.where(
+            branded | (sector == "electronics") | (sector == "toys"),
+            -4.4
+            + 1.2 * new_relationship
+            + 1.2 * cheap
+            + 1.4 * (new_relationship & cheap)
+            - 1.0 * ~branded,
+            -9.0,
+        ),
+        "biosecurity": np.where(
+            in_sector["biosecurity"], -4.1 + hazards["biosecurity"] + 0.5 * transshipped, -9.0
+        ),
+        "food_safety": np.where(
+            in_sector["food_safety"], -4.1 + hazards["food_safety"] + 0.4 * is_ecommerce, -9.0
+        ),
         "prohibited_restricted": np.where(needs, -5.5 + 4.2 * (missing & ~exempt), -8.0),
-        "public_health": np.where(in_sector["public_health"],
-                                  -4.4 + hazards["public_health"] + 1.4 * is_ecommerce, -9.0),
-        "product_quality": np.where(in_sector["product_quality"],
-                                    -4.2 + 1.3 * quality_lax[consignee] + 0.6 * unfamiliar_trader,
-                                    -9.0),
+        "public_health": np.where(
+            in_sector["public_health"], -4.4 + hazards["public_health"] + 1.4 * is_ecommerce, -9.0
+        ),
+        "product_quality": np.where(
+            in_sector["product_quality"],
+            -4.2 + 1.3 * quality_lax[consignee] + 0.6 * unfamiliar_trader,
+            -9.0,
+        ),
     }
     violation = {
         c: rng.random(n_items) < expit(logit + common + rng.normal(0, ITEM_NOISE_SD, n_items))
@@ -391,28 +422,42 @@ def generate(config: GeneratorConfig) -> GeneratedData:
     fail = rng.random(n_samples) < np.where(quality_lax[consignee[sampled]], 0.35, 0.05)
     for row, failed in zip(sampled, fail, strict=True):
         monitoring_rows.append(
-            {"event_type": "sampling_result",
-             "observed_at": t[row] + int(rng.uniform(5, 30) * 86_400) * SECOND,
-             "enterprise_id": consignee_id[consignee[row]], "hs_prefix": hs_code[row][:4],
-             "origin_country": None, "risk_category": "product_quality",
-             "outcome": "adverse" if failed else "clear", "provenance_channel": "monitoring"}
+            {
+                "event_type": "sampling_result",
+                "observed_at": t[row] + int(rng.uniform(5, 30) * 86_400) * SECOND,
+                "enterprise_id": consignee_id[consignee[row]],
+                "hs_prefix": hs_code[row][:4],
+                "origin_country": None,
+                "risk_category": "product_quality",
+                "outcome": "adverse" if failed else "clear",
+                "provenance_channel": "monitoring",
+            }
         )
     for enterprise in np.flatnonzero(self_reporter):
         monitoring_rows.append(
-            {"event_type": "self_report", "observed_at": self_report_at[enterprise],
-             "enterprise_id": consignee_id[enterprise], "hs_prefix": None, "origin_country": None,
-             "risk_category": RISK_CATEGORIES[rng.integers(len(RISK_CATEGORIES))],
-             "outcome": "adverse", "provenance_channel": "self_report"}
+            {
+                "event_type": "self_report",
+                "observed_at": self_report_at[enterprise],
+                "enterprise_id": consignee_id[enterprise],
+                "hs_prefix": None,
+                "origin_country": None,
+                "risk_category": RISK_CATEGORIES[rng.integers(len(RISK_CATEGORIES))],
+                "outcome": "adverse",
+                "provenance_channel": "self_report",
+            }
         )
     for _ in range(max(20, config.months * 6)):  # clear lab results and false alarms
         monitoring_rows.append(
-            {"event_type": "lab_result",
-             "observed_at": start + int(rng.uniform(0, span_days) * 86_400) * SECOND,
-             "enterprise_id": None, "hs_prefix": chapter[rng.integers(n_items)],
-             "origin_country": origin_codes[rng.integers(len(origin_codes))],
-             "risk_category": ("food_safety", "biosecurity")[rng.integers(2)],
-             "outcome": "adverse" if rng.random() < 0.25 else "clear",
-             "provenance_channel": "monitoring"}
+            {
+                "event_type": "lab_result",
+                "observed_at": start + int(rng.uniform(0, span_days) * 86_400) * SECOND,
+                "enterprise_id": None,
+                "hs_prefix": chapter[rng.integers(n_items)],
+                "origin_country": origin_codes[rng.integers(len(origin_codes))],
+                "risk_category": ("food_safety", "biosecurity")[rng.integers(2)],
+                "outcome": "adverse" if rng.random() < 0.25 else "clear",
+                "provenance_channel": "monitoring",
+            }
         )
 
     # --- inspections: legacy rules + random + planned sampling ---------------------------
@@ -422,8 +467,10 @@ def generate(config: GeneratorConfig) -> GeneratedData:
     factor = np.array([*CREDIT_INSPECTION_FACTOR, 0.0, 0.0])[level_at_item]
     rule_weight = factor * (1.0 + 1.0 * high_stake + 0.8 * sensitive)
     dishonest = level_at_item >= 3
-    fixed_rate = np.where(level_at_item == 4, DISHONEST_INSPECTION_RATE[1],
-                          DISHONEST_INSPECTION_RATE[0]) * dishonest
+    fixed_rate = (
+        np.where(level_at_item == 4, DISHONEST_INSPECTION_RATE[1], DISHONEST_INSPECTION_RATE[0])
+        * dishonest
+    )
     planned = np.zeros(n_items, dtype=bool)
     month = ((t - start) / DAY / 30.44).astype(int)
     for m in range(config.months + 1):
@@ -438,10 +485,14 @@ def generate(config: GeneratorConfig) -> GeneratedData:
     inspected = rule_pick | random_pick | planned
     reason = np.where(random_pick, "random", np.where(planned, "planned_sampling", "rule"))
 
-    found = {c: violation[c] & inspected & (rng.random(n_items) < DETECTION_RATE)
-             for c in RISK_CATEGORIES}
-    lab = np.isin(sector, ["animal", "plant", "food", "beverage", "pharma", "medical", "toys",
-                           "electrical", "wood"])
+    found = {
+        c: violation[c] & inspected & (rng.random(n_items) < DETECTION_RATE)
+        for c in RISK_CATEGORIES
+    }
+    lab = np.isin(
+        sector,
+        ["animal", "plant", "food", "beverage", "pharma", "medical", "toys", "electrical", "wood"],
+    )
     inspected_at = t + (rng.uniform(0.1, 3.0, n_items) * 86_400).astype(np.int64) * SECOND
     delay_days = np.exp(rng.normal(np.log(np.where(lab, 14.0, 4.0)), 0.5))
     known_at = inspected_at + (delay_days * 86_400).astype(np.int64) * SECOND
@@ -462,8 +513,11 @@ def generate(config: GeneratorConfig) -> GeneratedData:
         header_origin,
     )
     currency = np.array([ORIGINS[o][1] if rng.random() < 0.7 else "USD" for o in header_origin])
-    incoterm = rng.choice(["FOB", "CIF", "EXW", "CFR", "DAP", "FCA"], size=n_headers,
-                          p=[0.45, 0.30, 0.10, 0.08, 0.04, 0.03])
+    incoterm = rng.choice(
+        ["FOB", "CIF", "EXW", "CFR", "DAP", "FCA"],
+        size=n_headers,
+        p=[0.45, 0.30, 0.10, 0.08, 0.04, 0.03],
+    )
     sequence = rng.permutation(n_headers) + 10_000_000
     year = header_time.astype("datetime64[Y]").astype(int) + 1970
     declaration_id = np.array(
@@ -474,49 +528,81 @@ def generate(config: GeneratorConfig) -> GeneratedData:
     fx = np.array([FX_TO_CNY[c] for c in item_currency])
     unit = goods["unit"].to_numpy()[goods_index]
     piece_kg = np.where(unit == "pcs", np.exp(rng.normal(-0.5, 0.8, n_items)), 1.0)
-    quantity = np.where(unit == "kg", net_kg, np.where(unit == "m3", net_kg / 600.0,
-                        np.where(unit == "l", net_kg, np.where(unit == "set", np.maximum(
-                            np.round(net_kg / 1500.0), 1), np.maximum(np.round(net_kg / piece_kg), 1)))))
-    declarations = pd.DataFrame({
-        "declaration_id": declaration_id[item_header],
-        "item_no": item_no,
-        "declared_at": t,
-        "customs_office": header_office[item_header],
-        "port_code": header_port[item_header],
-        "trade_mode": trade_mode,
-        "transport_mode": header_transport[item_header],
-        "consignee_id": consignee_id[consignee],
-        "declarant_id": declarant_id[header_declarant[item_header]],
-        "overseas_trader_id": trader,
-        "hs_code": hs_code,
-        "origin_country": origin,
-        "departure_country": departure[item_header],
-        "incoterm": incoterm[item_header],
-        "currency": item_currency,
-        "declared_value": np.round(value_cny / fx, 2),
-        "value_cny": value_cny,
-        "quantity": np.round(quantity, 3),
-        "quantity_unit": unit,
-        "net_weight_kg": net_kg,
-        "gross_weight_kg": np.round(net_kg * rng.uniform(1.02, 1.25, n_items), 2),
-        "duty_rate": duty_rate,
-        "licence_codes": licence_codes,
-        "provenance_channel": "single_window",
-    })
-    declarations = declarations.sort_values(["declared_at", "declaration_id", "item_no"],
-                                            kind="stable").reset_index(drop=True)
+    quantity = np.where(
+        unit == "kg",
+        net_kg,
+        np.where(
+            unit == "m3",
+            net_kg / 600.0,
+            np.where(
+                unit == "l",
+                net_kg,
+                np.where(
+                    unit == "set",
+                    np.maximum(np.round(net_kg / 1500.0), 1),
+                    np.maximum(np.round(net_kg / piece_kg), 1),
+                ),
+            ),
+        ),
+    )
+    declarations = pd.DataFrame(
+        {
+            "declaration_id": declaration_id[item_header],
+            "item_no": item_no,
+            "declared_at": t,
+            "customs_office": header_office[item_header],
+            "port_code": header_port[item_header],
+            "trade_mode": trade_mode,
+            "transport_mode": header_transport[item_header],
+            "consignee_id": consignee_id[consignee],
+            "declarant_id": declarant_id[header_declarant[item_header]],
+            "overseas_trader_id": trader,
+            "hs_code": hs_code,
+            "origin_country": origin,
+            "departure_country": departure[item_header],
+            "incoterm": incoterm[item_header],
+            "currency": item_currency,
+            "declared_value": np.round(value_cny / fx, 2),
+            "value_cny": value_cny,
+            "quantity": np.round(quantity, 3),
+            "quantity_unit": unit,
+            "net_weight_kg": net_kg,
+            "gross_weight_kg": np.round(net_kg * rng.uniform(1.02, 1.25, n_items), 2),
+            "duty_rate": duty_rate,
+            "licence_codes": licence_codes,
+            "provenance_channel": "single_window",
+        }
+    )
+    declarations = declarations.sort_values(
+        ["declared_at", "declaration_id", "item_no"], kind="stable"
+    ).reset_index(drop=True)
     picked = np.flatnonzero(inspected)
-    outcomes = pd.DataFrame({
-        "declaration_id": declaration_id[item_header[picked]],
-        "item_no": item_no[picked],
-        "selection_reason": reason[picked],
-        "inspected_at": inspected_at[picked],
-        "outcome_known_at": known_at[picked],
-        **{f"finding_{c}": found[c][picked] for c in RISK_CATEGORIES},
-        "duty_recovered_cny": np.round(recovered[picked], 2),
-    }).sort_values("outcome_known_at", kind="stable").reset_index(drop=True)
-    credit = _credit_history(rng, consignee_id, credit_level, later_level, changes, change_at,
-                             consignee_start, start, declarant_id)
+    outcomes = (
+        pd.DataFrame(
+            {
+                "declaration_id": declaration_id[item_header[picked]],
+                "item_no": item_no[picked],
+                "selection_reason": reason[picked],
+                "inspected_at": inspected_at[picked],
+                "outcome_known_at": known_at[picked],
+                **{f"finding_{c}": found[c][picked] for c in RISK_CATEGORIES},
+                "duty_recovered_cny": np.round(recovered[picked], 2),
+            }
+        )
+        .sort_values("outcome_known_at", kind="stable")
+        .reset_index(drop=True)
+    )
+    credit = _credit_history(
+        rng,
+        consignee_id,
+        credit_level,
+        later_level,
+        changes,
+        change_at,
+        consignee_start,
+        start,
+        declarant_id,
+    )
     monitoring = pd.DataFrame(monitoring_rows).sort_values("observed_at", kind="stable")
     monitoring = monitoring[monitoring["observed_at"] < end].reset_index(drop=True)
     monitoring.insert(0, "event_id", [f"MON-{i:07d}" for i in range(len(monitoring))])
@@ -548,34 +634,46 @@ def _transport_modes(rng, sectors: np.ndarray, trade_modes: np.ndarray) -> np.nd
     modes = np.where(light & (u < 0.5), "air", "sea").astype(object)
     modes[(u > 0.93) & (u <= 0.97)] = "rail"
     modes[u > 0.97] = "road"
-    modes[trade_modes == "9610"] = np.where(rng.random((trade_modes == "9610").sum()) < 0.7,
-                                            "post", "air")
+    modes[trade_modes == "9610"] = np.where(
+        rng.random((trade_modes == "9610").sum()) < 0.7, "post", "air"
+    )
     return modes
 
 
-def _credit_history(rng, consignee_id, level, later_level, changes, change_at, entered, start,
-                    declarant_id) -> pd.DataFrame:
+def _credit_history(
+    rng, consignee_id, level, later_level, changes, change_at, entered, start, declarant_id
+) -> pd.DataFrame:
     """Credit periods: one per enterprise, a second from the change date for some."""
-    first_from = np.minimum(entered, start) - (rng.uniform(30, 1500, len(consignee_id))
-                                               * 86_400).astype(np.int64) * SECOND
-    first = pd.DataFrame({
-        "enterprise_id": consignee_id,
-        "credit_level": np.array(CREDIT_LEVELS)[level],
-        "valid_from": first_from,
-        "valid_to": np.where(changes, change_at, np.datetime64("NaT")),
-    })
-    second = pd.DataFrame({
-        "enterprise_id": consignee_id[changes],
-        "credit_level": np.array(CREDIT_LEVELS)[later_level[changes]],
-        "valid_from": change_at[changes],
-        "valid_to": np.datetime64("NaT"),
-    })
-    brokers = pd.DataFrame({
-        "enterprise_id": declarant_id,
-        "credit_level": rng.choice(CREDIT_LEVELS[:3], size=len(declarant_id), p=[0.3, 0.4, 0.3]),
-        "valid_from": start - 365 * DAY,
-        "valid_to": np.datetime64("NaT"),
-    })
+    first_from = (
+        np.minimum(entered, start)
+        - (rng.uniform(30, 1500, len(consignee_id)) * 86_400).astype(np.int64) * SECOND
+    )
+    first = pd.DataFrame(
+        {
+            "enterprise_id": consignee_id,
+            "credit_level": np.array(CREDIT_LEVELS)[level],
+            "valid_from": first_from,
+            "valid_to": np.where(changes, change_at, np.datetime64("NaT")),
+        }
+    )
+    second = pd.DataFrame(
+        {
+            "enterprise_id": consignee_id[changes],
+            "credit_level": np.array(CREDIT_LEVELS)[later_level[changes]],
+            "valid_from": change_at[changes],
+            "valid_to": np.datetime64("NaT"),
+        }
+    )
+    brokers = pd.DataFrame(
+        {
+            "enterprise_id": declarant_id,
+            "credit_level": rng.choice(
+                CREDIT_LEVELS[:3], size=len(declarant_id), p=[0.3, 0.4, 0.3]
+            ),
+            "valid_from": start - 365 * DAY,
+            "valid_to": np.datetime64("NaT"),
+        }
+    )
     credit = pd.concat([first, second, brokers], ignore_index=True)
     credit["valid_to"] = pd.to_datetime(credit["valid_to"])
     credit["provenance_channel"] = "interagency_sharing"

@@ -129,13 +129,32 @@ _GOODS: tuple[tuple[str, str, float, float, str], ...] = (
 
 # Origins: (weight in trade, currency, sectors it is a notable supplier of)
 ORIGINS: dict[str, tuple[float, str, tuple[str, ...]]] = {
-    "US": (10.0, "USD", ("animal", "plant", "food", "pharma", "medical", "electronics", "machinery",
-                         "vehicles", "chemical")),
-    "JP": (8.0, "JPY", ("cosmetics", "electronics", "machinery", "vehicles", "food", "toys",
-                        "medical")),
+    "US": (
+        10.0,
+        "USD",
+        (
+            "animal",
+            "plant",
+            "food",
+            "pharma",
+            "medical",
+            "electronics",
+            "machinery",
+            "vehicles",
+            "chemical",
+        ),
+    ),
+    "JP": (
+        8.0,
+        "JPY",
+        ("cosmetics", "electronics", "machinery", "vehicles", "food", "toys", "medical"),
+    ),
     "KR": (8.0, "KRW", ("cosmetics", "electronics", "food", "chemical", "electrical")),
-    "DE": (7.0, "EUR", ("vehicles", "machinery", "pharma", "medical", "chemical", "food",
-                        "beverage")),
+    "DE": (
+        7.0,
+        "EUR",
+        ("vehicles", "machinery", "pharma", "medical", "chemical", "food", "beverage"),
+    ),
     "AU": (5.0, "AUD", ("animal", "plant", "food", "beverage", "wood")),
     "BR": (5.0, "USD", ("animal", "plant", "food", "wood")),
     "FR": (4.0, "EUR", ("beverage", "cosmetics", "fashion", "food", "animal", "pharma")),

@@ -11,9 +11,9 @@ os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 import pytest
-from sources.generator import GeneratorConfig, generate
 
 from customs_risk.settings import Settings
+from sources.generator import GeneratorConfig, generate
 
 SMALL = GeneratorConfig(n_declarations=30_000, months=12, start="2025-01-01", seed=7)
 

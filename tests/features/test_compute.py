@@ -88,8 +88,10 @@ def test_an_outcome_counts_only_once_known(small_sources):
     probe = s["declarations"][s["declarations"]["consignee_id"] == row["consignee_id"]].head(1)
     probe = pd.concat([probe, probe], ignore_index=True)
     probe["declared_at"] = [known_at - pd.Timedelta(seconds=1), known_at + pd.Timedelta(seconds=1)]
-    only = outcomes[(outcomes["declaration_id"] == row["declaration_id"])
-                    & (outcomes["item_no"] == row["item_no"])]
+    only = outcomes[
+        (outcomes["declaration_id"] == row["declaration_id"])
+        & (outcomes["item_no"] == row["item_no"])
+    ]
     state = build_entity_state(s["declarations"], s["credit_history"], s["monitoring"], only)
     features = feature_frame(probe, state)
     assert features["consignee_inspections_known"].tolist() == [0.0, 1.0]

@@ -2,11 +2,11 @@
 
 import hashlib
 
-import mlflow
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+import mlflow
 from models.registry import resolve_alias
 from pipelines.flows import ingest_and_validate, train_and_register
 from sources.lake import DataLake, write_parquet
@@ -82,8 +82,9 @@ def test_failing_expectations_stop_the_flow_and_overwrite_nothing(cycle):
     lake = DataLake(settings.data_dir)
     raw_path = lake.source_path(lake.raw, "declarations")
     original = pd.read_parquet(raw_path)
-    downstream = [lake.source_path(lake.validated, s) for s in
-                  ("declarations", "inspection_outcomes")] + [lake.features]
+    downstream = [
+        lake.source_path(lake.validated, s) for s in ("declarations", "inspection_outcomes")
+    ] + [lake.features]
     before = {p: _digest(p) for p in downstream}
     broken = original.copy()
     broken.loc[broken.index[:3], "hs_code"] = "12AB"

@@ -132,8 +132,9 @@ def test_api_and_batch_scoring_agree(cycle, client):
     declarations = pd.read_parquet(lake.source_path(lake.validated, "declarations")).tail(25)
     bodies = json.loads(declarations.to_json(orient="records", date_format="iso"))
     decisions = client.post("/v1/score/batch", json={"declarations": bodies}).json()["decisions"]
-    scorer = Scorer(RiskModel.load(settings.resolved_model_cache_dir),
-                    EntityState.load(lake.state), "1")
+    scorer = Scorer(
+        RiskModel.load(settings.resolved_model_cache_dir), EntityState.load(lake.state), "1"
+    )
     frame = scorer.score_frame(declarations)
     for category in decisions[0]["risks"]:
         api = [d["risks"][category]["probability"] for d in decisions]
@@ -174,8 +175,9 @@ def test_real_uvicorn_process_serves_scores(cycle):
         "PORT": str(port),
     }
     cli = Path(sys.executable).with_name("customs-risk")
-    server = subprocess.Popen([str(cli), "serve"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [str(cli), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90

@@ -80,7 +80,9 @@ def test_planted_revenue_mechanism_undervaluation(small_sources):
         "median"
     )
     cheap = relative < np.log(0.6)
-    assert rows.loc[cheap, "finding_revenue"].mean() > 3 * rows.loc[~cheap, "finding_revenue"].mean()
+    assert (
+        rows.loc[cheap, "finding_revenue"].mean() > 3 * rows.loc[~cheap, "finding_revenue"].mean()
+    )
     found = rows["finding_revenue"]
     assert (rows.loc[found, "duty_recovered_cny"] > 0).mean() > 0.8
 
@@ -98,16 +100,21 @@ def test_planted_prohibited_mechanism_missing_licence(small_sources):
 def test_biosecurity_findings_follow_recent_interceptions(small_sources):
     rows, _ = _inspected(small_sources)
     monitoring = small_sources["monitoring"]
-    hits = monitoring[(monitoring["risk_category"] == "biosecurity")
-                      & (monitoring["outcome"] == "adverse") & monitoring["hs_prefix"].notna()]
-    rows = rows[rows["hs_code"].str[:2].isin(["01", "02", "03", "04", "06", "07", "08", "12",
-                                              "44"])]
+    hits = monitoring[
+        (monitoring["risk_category"] == "biosecurity")
+        & (monitoring["outcome"] == "adverse")
+        & monitoring["hs_prefix"].notna()
+    ]
+    rows = rows[
+        rows["hs_code"].str[:2].isin(["01", "02", "03", "04", "06", "07", "08", "12", "44"])
+    ]
     route = rows["hs_code"].str[:2] + rows["origin_country"]
     flagged = set(hits["hs_prefix"].str[:2] + hits["origin_country"])
     on_flagged = route.isin(flagged)
-    assert rows.loc[on_flagged, "finding_biosecurity"].mean() > rows.loc[
-        ~on_flagged, "finding_biosecurity"
-    ].mean()
+    assert (
+        rows.loc[on_flagged, "finding_biosecurity"].mean()
+        > rows.loc[~on_flagged, "finding_biosecurity"].mean()
+    )
 
 
 def test_label_delay_is_days_to_weeks(small_sources):
@@ -117,8 +124,9 @@ def test_label_delay_is_days_to_weeks(small_sources):
 
 
 def test_shift_adds_a_new_route_only_after_its_date():
-    data = generate(GeneratorConfig(n_declarations=8_000, months=6, seed=3,
-                                    shift_date="2025-04-01"))
+    data = generate(
+        GeneratorConfig(n_declarations=8_000, months=6, seed=3, shift_date="2025-04-01")
+    )
     d = data.declarations
     new_route = d["consignee_id"].str.startswith("93")
     assert new_route.any()
@@ -130,8 +138,7 @@ def test_shift_adds_a_new_route_only_after_its_date():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"n_declarations": 10}, {"months": 0}, {"random_share": 0.2},
-     {"shift_date": "2030-01-01"}],
+    [{"n_declarations": 10}, {"months": 0}, {"random_share": 0.2}, {"shift_date": "2030-01-01"}],
 )
 def test_invalid_config_is_refused(kwargs):
     with pytest.raises(ValueError):
