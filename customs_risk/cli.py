@@ -6,6 +6,7 @@ Every command is a thin call into ``pipelines`` (Prefect flows) or ``serving``.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -18,7 +19,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-console = Console()
+# Wide enough for the summary table when output goes to a file or CI log.
+console = Console(width=shutil.get_terminal_size((120, 24)).columns)
 
 
 @app.callback()
@@ -27,6 +29,8 @@ def _quiet_defaults() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The first start of the embedded Prefect API migrates its database: give it time.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
 def _fmt(value, digits: int = 3) -> str:

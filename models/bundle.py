@@ -14,6 +14,7 @@ from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
+import pandas as pd
 
 from features.spec import FeatureSpec
 from models.calibration import Calibrator
@@ -59,10 +60,30 @@ class RiskModel:
     categories: dict[str, CategoryModel]
     not_scored: dict[str, str]  # category → why it has no model (e.g. too few labels)
     metadata: dict = field(default_factory=dict)
+    # cut-offs of the probability of any finding, for the overall level
+    overall_cutoffs: list[float] = field(default_factory=list)
+
+    def overall(self, probabilities: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Probability of a finding in any scored category, and its level 1-4.
+
+        Categories are combined as if independent given the declaration; the overall level
+        uses its own capacity cut-offs, so its shares match LEVEL_TOP_SHARES instead of
+        growing with the number of categories (as a maximum of levels would).
+        """
+        if not probabilities:
+            return np.zeros(0), np.zeros(0, dtype=int)
+        clear = np.prod([1.0 - p for p in probabilities.values()], axis=0)
+        overall = 1.0 - clear
+        return overall, 1 + np.searchsorted(self.overall_cutoffs, overall, side="right")
 
     def predict_proba(self, matrix: np.ndarray) -> dict[str, np.ndarray]:
         """Calibrated probabilities per scored category for an encoded matrix."""
         return {c: m.probability(matrix) for c, m in self.categories.items()}
+
+    def probability_table(self, features: pd.DataFrame) -> pd.DataFrame:
+        """``probability_<category>`` columns for rows of (unencoded) features."""
+        probabilities = self.predict_proba(self.spec.encode(features))
+        return pd.DataFrame({f"probability_{c}": p for c, p in probabilities.items()})
 
     def save(self, directory: Path) -> Path:
         """Write the bundle as plain files: model.json, spec.json, boosters/<category>.txt."""
@@ -75,6 +96,7 @@ class RiskModel:
             "format": BUNDLE_FORMAT,
             "metadata": self.metadata,
             "not_scored": self.not_scored,
+            "overall_cutoffs": self.overall_cutoffs,
             "categories": {
                 c: {
                     "calibrator": m.calibrator.to_dict(),
@@ -105,4 +127,10 @@ class RiskModel:
             )
             for c, entry in manifest["categories"].items()
         }
-        return cls(spec, categories, manifest["not_scored"], manifest["metadata"])
+        return cls(
+            spec,
+            categories,
+            manifest["not_scored"],
+            manifest["metadata"],
+            manifest["overall_cutoffs"],
+        )

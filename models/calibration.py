@@ -10,6 +10,7 @@ instead of sklearn's per-call validation, which costs milliseconds per row.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,7 +54,11 @@ class Calibrator:
 
 def fit_sklearn(model, X: np.ndarray, y: np.ndarray, method: str) -> CalibratedClassifierCV:
     """The sklearn calibrator over the frozen, already-trained model."""
-    return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X, y)
+    with warnings.catch_warnings():
+        # The frozen model is never refitted, so the cross-validation split sklearn still
+        # makes (and warns about when a class is rare) does not affect the calibrator.
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X, y)
 
 
 def extract(calibrated: CalibratedClassifierCV) -> Calibrator:

@@ -7,6 +7,8 @@ summaries use the shap package for its standard beeswarm plot.
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")  # headless: figures are files for MLflow and reports
@@ -42,7 +44,11 @@ def shap_summary_figure(booster, matrix: np.ndarray, spec: FeatureSpec, title: s
     import shap
 
     explainer = shap.TreeExplainer(booster)
-    values = explainer.shap_values(matrix)
+    with warnings.catch_warnings():  # notice that binary output is a list; handled below
+        warnings.filterwarnings(
+            "ignore", message="LightGBM binary classifier", category=UserWarning
+        )
+        values = explainer.shap_values(matrix)
     if isinstance(values, list):  # older shap returns [negative, positive] for binary
         values = values[1]
     labels = [spec.label(n) for n in spec.names]

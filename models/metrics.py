@@ -83,9 +83,11 @@ def flatten(report: dict, prefix: str) -> dict[str, float]:
     """Nested report → flat metrics: ``precision_at: {"5": x}`` → ``<prefix>.precision_at_5``."""
     flat = {}
     for key, value in report.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and all(isinstance(v, int | float) for v in value.values()):
             for sub, v in value.items():
-                flat[f"{prefix}.{key}_{sub}"] = v
-        elif isinstance(value, int | float):
-            flat[f"{prefix}.{key}"] = value
+                flat[f"{prefix}.{key}_{sub}"] = float(v)
+        elif isinstance(value, dict):  # a nested report, e.g. the random-sample subset
+            flat.update(flatten(value, f"{prefix}.{key}"))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            flat[f"{prefix}.{key}"] = float(value)
     return flat

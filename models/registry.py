@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from importlib import metadata as package_metadata
 from pathlib import Path
@@ -24,6 +25,7 @@ import mlflow
 from customs_risk.settings import PROJECT_ROOT, Settings
 from features.definitions import FEATURE_NAMES, FEATURES
 from models.bundle import RiskModel
+from models.card import model_card
 from models.explain import reliability_figure, shap_summary_figure
 from models.metrics import flatten
 from models.training import TrainingResult, evaluate
@@ -56,18 +58,6 @@ def configure(settings: Settings, experiment: str | None = None) -> str:
         )
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
-
-
-class RiskModelPyfunc(mlflow.pyfunc.PythonModel):
-    """Pyfunc face of the bundle: feature rows in, calibrated probabilities out."""
-
-    def load_context(self, context) -> None:
-        self.model = RiskModel.load(Path(context.artifacts["risk_model"]))
-
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        matrix = self.model.spec.encode(model_input)
-        probabilities = self.model.predict_proba(matrix)
-        return pd.DataFrame({f"probability_{c}": p for c, p in probabilities.items()})
 
 
 @dataclass(frozen=True)
@@ -129,23 +119,28 @@ def log_and_register(
             mlflow.log_dict(lineage, "lineage/datasets.json")
             mlflow.set_tags({f"lineage.{k}": str(v)[:500] for k, v in lineage.items()})
         if training_features is not None:
-            dataset = mlflow.data.from_pandas(
-                training_features.head(2000),
-                source=str(lineage.get("features_path", "features")) if lineage else "features",
-                name="declaration_features",
-            )
+            with warnings.catch_warnings():
+                # MLflow registers two local-file dataset sources and says so; either is right
+                warnings.filterwarnings("ignore", message="The specified dataset source")
+                warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+                dataset = mlflow.data.from_pandas(
+                    training_features,
+                    source=str(lineage.get("features_path", "features")) if lineage else "features",
+                    name="declaration_features",
+                )
             mlflow.log_input(dataset, context="training")
         _log_figures(result)
+        card = model_card(result)
+        mlflow.log_text(card, "model_card.md")
 
         with tempfile.TemporaryDirectory() as tmp:
             bundle = model.save(Path(tmp) / "risk_model")
+            (bundle / "model_card.md").write_text(card)
             example = _input_example(result.test_features)
-            output = RiskModelPyfunc.__new__(RiskModelPyfunc)
-            output.model = model
-            signature = infer_signature(example, output.predict(None, example))
+            signature = infer_signature(example, model.probability_table(example))
             info = mlflow.pyfunc.log_model(
                 name="model",
-                python_model=RiskModelPyfunc(),
+                python_model=str(PROJECT_ROOT / "models" / "pyfunc_model.py"),
                 artifacts={"risk_model": str(bundle)},
                 code_paths=[str(PROJECT_ROOT / p) for p in ("features", "models", "sources")],
                 signature=signature,

@@ -153,7 +153,8 @@ def train_risk_model(
         classifier = _classifier(config).fit(
             matrices["train"],
             y["train"],
-            eval_set=[(matrices["early_stopping"], y["early_stopping"])],
+            eval_X=(matrices["early_stopping"],),
+            eval_y=(y["early_stopping"],),
             categorical_feature=spec.categorical_indices,
             callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
         )
@@ -195,6 +196,9 @@ def train_risk_model(
         "seed": config.seed,
     }
     model = RiskModel(spec, categories, not_scored, metadata)
+    if categories:
+        recent_overall, _ = model.overall(model.predict_proba(recent_matrix))
+        model.overall_cutoffs = level_cutoffs(recent_overall)
     return TrainingResult(model, report, window_bounds, windows["test"], choices)
 
 

@@ -96,7 +96,11 @@ class Decision(BaseModel):
     thresholds_version: str
     input_hash: str
     scored_at: str
-    overall_level: int
+    overall_probability: float = Field(
+        description="Probability of a finding in any scored category (categories combined as "
+        "independent)."
+    )
+    overall_level: int = Field(ge=1, le=4, description="Level of the overall probability.")
     risks: dict[str, CategoryRisk]
     not_scored: dict[str, str] = Field(
         description="Categories without a model and why (e.g. too few labels)."

@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import numpy as np
 import pandas as pd
 
 from features.compute import columns_from_records, compute_features, declaration_columns
@@ -55,6 +54,7 @@ class Scorer:
             contributions = model.contributions(matrix)
             probability = model.probability_from_contributions(contributions)
             per_category[category] = (contributions, probability, model.level(probability))
+        overall, overall_level = self.model.overall({c: v[1] for c, v in per_category.items()})
         scored_at = datetime.now(UTC).isoformat()
         decisions = []
         for i, declaration in enumerate(declarations):
@@ -77,7 +77,8 @@ class Scorer:
                     "thresholds_version": self.thresholds_version,
                     "input_hash": input_hash(declaration),
                     "scored_at": scored_at,
-                    "overall_level": max((r["level"] for r in risks.values()), default=1),
+                    "overall_probability": round(float(overall[i]), 6) if len(overall) else 0.0,
+                    "overall_level": int(overall_level[i]) if len(overall_level) else 1,
                     "risks": risks,
                     "not_scored": dict(self.model.not_scored),
                     "reasons_unit": CONTRIBUTION_UNIT,
@@ -91,12 +92,10 @@ class Scorer:
             compute_features(declaration_columns(declarations), self.state)
         )
         out = declarations[["declaration_id", "item_no", "declared_at"]].reset_index(drop=True)
-        levels = []
-        for category, model in self.model.categories.items():
-            probability = model.probability(matrix)
+        probabilities = self.model.predict_proba(matrix)
+        for category, probability in probabilities.items():
             out[f"probability_{category}"] = probability
-            out[f"level_{category}"] = model.level(probability)
-            levels.append(out[f"level_{category}"].to_numpy())
-        out["overall_level"] = np.max(levels, axis=0) if levels else 1
+            out[f"level_{category}"] = self.model.categories[category].level(probability)
+        out["overall_probability"], out["overall_level"] = self.model.overall(probabilities)
         out["model_version"] = self.model_version
         return out

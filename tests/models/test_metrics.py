@@ -55,3 +55,20 @@ def test_classification_report_shape():
     assert report["auc_roc"] > 0.9
     assert set(report["precision_at"]) == {"1", "2", "5", "10"}
     assert report["rows"] == 200 and report["positives"] == int(y.sum())
+
+
+def test_flatten_keeps_numbers_at_any_depth():
+    from models.metrics import flatten
+
+    report = {
+        "auc_pr": 0.5,
+        "calibration": "sigmoid",
+        "precision_at": {"5": 0.2},
+        "random_sample": {"auc_roc": 0.7, "recall_at": {"1": 0.1}},
+    }
+    assert flatten(report, "revenue") == {
+        "revenue.auc_pr": 0.5,
+        "revenue.precision_at_5": 0.2,
+        "revenue.random_sample.auc_roc": 0.7,
+        "revenue.random_sample.recall_at_1": 0.1,
+    }

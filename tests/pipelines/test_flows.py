@@ -33,6 +33,9 @@ def test_cycle_registers_a_champion_and_scores_the_latest_month(cycle):
     scores = pd.read_parquet(result["scoring"]["path"])
     assert len(scores) == result["scoring"]["rows"] > 0
     assert scores["overall_level"].between(1, 4).all()
+    # overall levels follow capacity (top 1 % / 5 % / 20 %), not the number of categories
+    share_top = (scores["overall_level"] >= 3).mean()
+    assert 0.01 < share_top < 0.15
 
 
 def test_training_run_logs_its_evidence(cycle):
@@ -46,7 +49,20 @@ def test_training_run_logs_its_evidence(cycle):
     run = client.get_run(run_id)
     assert "revenue.auc_pr" in run.data.metrics
     names = {a.path for a in client.list_artifacts(run_id)}
-    assert {"data_validation", "features", "lineage", "evaluation", "registry"} <= names
+    assert {
+        "data_validation",
+        "features",
+        "lineage",
+        "evaluation",
+        "registry",
+        "model_card.md",
+    } <= names
+    card = client.download_artifacts(run_id, "model_card.md")
+    text = open(card).read()
+    assert "revenue" in text and "AUC-PR" in text
+    for category, entry in result["training"]["report"].items():
+        if entry["status"] == "not_scored":
+            assert f"**{category}**" in text
     version = client.get_model_version(settings.model_name, "1")
     model_info = mlflow.models.get_model_info(f"models:/{settings.model_name}/1")
     assert model_info.signature is not None and version.run_id == run_id

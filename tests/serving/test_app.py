@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -48,7 +49,9 @@ def test_example_declaration_gets_probabilities_levels_and_reasons(client):
         assert risk["reasons"] and {"feature", "label", "value", "contribution"} <= set(
             risk["reasons"][0]
         )
-    assert body["overall_level"] == max(r["level"] for r in body["risks"].values())
+    any_finding = 1 - np.prod([1 - r["probability"] for r in body["risks"].values()])
+    assert body["overall_probability"] == pytest.approx(any_finding, abs=1e-5)
+    assert 1 <= body["overall_level"] <= 4
     assert "log-odds" in body["reasons_unit"] and len(body["input_hash"]) == 64
 
 

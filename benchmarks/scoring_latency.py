@@ -1,0 +1,150 @@
+"""Scoring latency of the champion: in-process and over HTTP against a real uvicorn.
+
+Run after ``make run`` (it needs the registered champion and the entity state):
+``make bench``. Prints a table and writes ``reports/bench_scoring.json``.
+
+Measured: wall time of single-declaration scoring calls on real declarations of the
+latest month, sequentially, after a warm-up —
+- in-process: ``Scorer.score([declaration])`` (features, 7 boosters with TreeSHAP,
+  calibration, reasons);
+- HTTP: ``POST /v1/score`` over loopback with keep-alive to ``customs-risk serve``;
+- batch: ``POST /v1/score/batch`` with 1,000 declarations;
+- for reference: the registered pyfunc's ``predict`` on one feature row, the path the
+  API avoids.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+
+from customs_risk.settings import PROJECT_ROOT, get_settings
+from serving.app import load_served_model
+from sources.lake import DataLake
+
+SAMPLE = 200
+IN_PROCESS_CALLS = 2000
+HTTP_CALLS = 1000
+PYFUNC_CALLS = 200
+
+
+def _percentiles(samples_ms: list[float]) -> dict[str, float]:
+    values = np.asarray(samples_ms)
+    return {
+        "calls": len(values),
+        "p50_ms": round(float(np.percentile(values, 50)), 3),
+        "p95_ms": round(float(np.percentile(values, 95)), 3),
+        "p99_ms": round(float(np.percentile(values, 99)), 3),
+        "mean_ms": round(float(values.mean()), 3),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    settings = get_settings()
+    lake = DataLake(settings.data_dir)
+    try:
+        loaded = load_served_model(settings)
+    except Exception as error:
+        sys.exit(f"no served model ({error}); run `make run` first")
+    declarations = pd.read_parquet(lake.source_path(lake.validated, "declarations"))
+    latest = declarations.tail(5000).sample(SAMPLE, random_state=0)
+    bodies = json.loads(latest.to_json(orient="records", date_format="iso"))
+    scorer = loaded.scorer
+    report: dict = {
+        "model_version": scorer.model_version,
+        "categories": len(scorer.model.categories),
+        "data": f"{SAMPLE} declarations from the latest 5,000 in {lake.validated}",
+    }
+
+    for body in bodies[:50]:  # warm-up
+        scorer.score([body])
+    timings = []
+    for i in range(IN_PROCESS_CALLS):
+        started = time.perf_counter()
+        scorer.score([bodies[i % SAMPLE]])
+        timings.append((time.perf_counter() - started) * 1000)
+    report["in_process_single"] = _percentiles(timings)
+
+    import mlflow
+    from models.registry import use_store
+
+    use_store(settings)
+    pyfunc = mlflow.pyfunc.load_model(f"models:/{settings.model_name}@{settings.model_alias}")
+    features = pd.read_parquet(lake.features).tail(PYFUNC_CALLS)
+    rows = features.drop(columns=["declaration_id", "item_no", "declared_at"])
+    timings = []
+    for i in range(PYFUNC_CALLS):
+        row = rows.iloc[[i]]
+        started = time.perf_counter()
+        pyfunc.predict(row)
+        timings.append((time.perf_counter() - started) * 1000)
+    report["pyfunc_predict_single_row_reference"] = _percentiles(timings)
+
+    port = _free_port()
+    env = {**os.environ, "PORT": str(port)}
+    cli = Path(sys.executable).with_name("customs-risk")
+    server = subprocess.Popen(
+        [str(cli), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.5)
+            else:
+                sys.exit("API did not become ready within 120 s")
+            for body in bodies[:50]:
+                client.post("/v1/score", json={"declaration": body})
+            timings = []
+            for i in range(HTTP_CALLS):
+                started = time.perf_counter()
+                response = client.post("/v1/score", json={"declaration": bodies[i % SAMPLE]})
+                timings.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+            report["http_single"] = _percentiles(timings)
+            batch = [bodies[i % SAMPLE] for i in range(1000)]
+            batch_times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                client.post("/v1/score/batch", json={"declarations": batch}).raise_for_status()
+                batch_times.append(time.perf_counter() - started)
+            median = statistics.median(batch_times)
+            report["http_batch_1000"] = {
+                "runs": 5,
+                "median_s": round(median, 3),
+                "declarations_per_s": round(1000 / median, 1),
+            }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    out = PROJECT_ROOT / "reports" / "bench_scoring.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The model card: what a trained risk model is, how well it did, and what it cannot do."""
+
+from __future__ import annotations
+
+from models.training import TrainingResult
+
+
+def _fmt(value, digits: int = 3) -> str:
+    return "—" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def model_card(result: TrainingResult) -> str:
+    """Markdown model card of a training result (logged to MLflow, shipped in the bundle)."""
+    model = result.model
+    meta = model.metadata
+    lines = [
+        "# Customs risk model card",
+        "",
+        f"- Trained as of **{meta['as_of']}** (labels: inspection outcomes known by then).",
+        f"- Feature spec `{meta['feature_fingerprint']}`, {len(model.spec.names)} features.",
+        "- Windows (declaration time): "
+        + "; ".join(
+            f"{name} {lo} → {hi} ({meta['rows'][name]} labelled items)"
+            for name, (lo, hi) in meta["windows"].items()
+        ),
+        "",
+        "## Per category, test window",
+        "",
+        "| category | status | calibration | AUC-ROC | AUC-PR | P@1% | P@5% | P@10% | ECE | "
+        "Brier | positives |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for category, entry in result.report.items():
+        if entry.get("status") != "scored":
+            lines.append(
+                f"| {category} | **not scored** | — | — | — | — | — | — | — | — | "
+                f"{entry['positives']} |"
+            )
+            continue
+        p = entry["precision_at"]
+        lines.append(
+            f"| {category} | scored | {entry['calibration']} | {_fmt(entry['auc_roc'])} | "
+            f"{_fmt(entry['auc_pr'])} | {_fmt(p['1'])} | {_fmt(p['5'])} | {_fmt(p['10'])} | "
+            f"{_fmt(entry['ece'], 4)} | {_fmt(entry['brier'], 4)} | {entry['positives']} |"
+        )
+    if model.not_scored:
+        lines += ["", "## Categories without a model", ""]
+        lines += [f"- **{c}**: {reason}" for c, reason in model.not_scored.items()]
+    if "revenue" in model.categories:
+        captured = model.categories["revenue"].metrics.get("duty_recovered_at", {})
+        lines += [
+            "",
+            "Revenue: share of the test window's recovered duty among the top-ranked "
+            "items: " + ", ".join(f"{r} % → {_fmt(v)}" for r, v in captured.items()),
+        ]
+    lines += [
+        "",
+        "## Reading the numbers",
+        "",
+        "- Metrics are on **inspected** items only: the legacy selection policy chose them, so "
+        "they are not a random sample of all declarations. Where the test window holds enough "
+        "randomly selected inspections, `random_sample` metrics in the run's report are the "
+        "unbiased view.",
+        "- Precision at n %: share of findings among the n % highest-scored test items.",
+        "- Levels: 4 = top 1 %, 3 = top 5 %, 2 = top 20 % of the test period's declarations "
+        "(all declarations, inspected or not), by calibrated probability.",
+        "- Reasons are TreeSHAP contributions in log-odds of the uncalibrated model.",
+        "",
+        "## Limits",
+        "",
+        "- Trained on the project's synthetic data unless stated otherwise; planted mechanisms "
+        "are documented in docs/synthetic-data.md.",
+        "- A category with too few labelled positives is not scored rather than guessed.",
+    ]
+    return "\n".join(lines) + "\n"
