@@ -1,6 +1,7 @@
 """The Prefect flows, run for real (ephemeral Prefect API, SQLite MLflow, Parquet lake)."""
 
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -58,7 +59,7 @@ def test_training_run_logs_its_evidence(cycle):
         "model_card.md",
     } <= names
     card = client.download_artifacts(run_id, "model_card.md")
-    text = open(card).read()
+    text = Path(card).read_text()
     assert "revenue" in text and "AUC-PR" in text
     for category, entry in result["training"]["report"].items():
         if entry["status"] == "not_scored":
