@@ -6,7 +6,7 @@ Run after ``make run`` (it needs the registered champion and the entity state):
 Measured: wall time of single-declaration scoring calls on real declarations of the
 latest month, sequentially, after a warm-up —
 - in-process: ``Scorer.score([declaration])`` (features, 7 boosters with TreeSHAP,
-  calibration, reasons);
+  calibration, reasons), and the same without reasons (``explain=False``);
 - HTTP: ``POST /v1/score`` over loopback with keep-alive to ``customs-risk serve``;
 - batch: ``POST /v1/score/batch`` with 1,000 declarations;
 - for reference: the registered pyfunc's ``predict`` on one feature row, the path the
@@ -80,6 +80,12 @@ def main() -> None:
         scorer.score([bodies[i % SAMPLE]])
         timings.append((time.perf_counter() - started) * 1000)
     report["in_process_single"] = _percentiles(timings)
+    timings = []
+    for i in range(IN_PROCESS_CALLS):
+        started = time.perf_counter()
+        scorer.score([bodies[i % SAMPLE]], explain=False)
+        timings.append((time.perf_counter() - started) * 1000)
+    report["in_process_single_without_reasons"] = _percentiles(timings)
 
     import mlflow
     from models.registry import use_store
@@ -123,6 +129,15 @@ def main() -> None:
                 timings.append((time.perf_counter() - started) * 1000)
                 response.raise_for_status()
             report["http_single"] = _percentiles(timings)
+            timings = []
+            for i in range(HTTP_CALLS):
+                started = time.perf_counter()
+                response = client.post(
+                    "/v1/score?explain=false", json={"declaration": bodies[i % SAMPLE]}
+                )
+                timings.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+            report["http_single_without_reasons"] = _percentiles(timings)
             batch = [bodies[i % SAMPLE] for i in range(1000)]
             batch_times = []
             for _ in range(5):

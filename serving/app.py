@@ -186,14 +186,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }
 
     @app.post("/v1/score", response_model=Decision, tags=["scoring"])
-    def score(body: ScoreRequest, loaded: LoadedModel = Depends(served)) -> dict:
-        """Score one goods declaration."""
-        return loaded.scorer.score([body.declaration.model_dump()])[0]
+    def score(
+        body: ScoreRequest, explain: bool = True, loaded: LoadedModel = Depends(served)
+    ) -> dict:
+        """Score one goods declaration. ``?explain=false`` omits reasons (faster)."""
+        return loaded.scorer.score([body.declaration.model_dump()], explain=explain)[0]
 
     @app.post("/v1/score/batch", response_model=BatchDecision, tags=["scoring"])
-    def score_batch(body: BatchScoreRequest, loaded: LoadedModel = Depends(served)) -> dict:
-        """Score up to 1,000 goods declarations at once."""
-        decisions = loaded.scorer.score([d.model_dump() for d in body.declarations])
+    def score_batch(
+        body: BatchScoreRequest, explain: bool = True, loaded: LoadedModel = Depends(served)
+    ) -> dict:
+        """Score up to 1,000 goods declarations at once. ``?explain=false`` omits reasons."""
+        decisions = loaded.scorer.score(
+            [d.model_dump() for d in body.declarations], explain=explain
+        )
         return {"model_version": loaded.scorer.model_version, "decisions": decisions}
 
     return app

@@ -44,15 +44,22 @@ class Scorer:
         """Identifies the level cut-offs in force (they change only with the model)."""
         return f"{self.model_version}:{self.model.metadata.get('feature_fingerprint', '')}"
 
-    def score(self, declarations: Sequence[Mapping]) -> list[dict]:
-        """Decisions for declarations given as dicts of contract fields."""
+    def score(self, declarations: Sequence[Mapping], explain: bool = True) -> list[dict]:
+        """Decisions for declarations given as dicts of contract fields.
+
+        ``explain=False`` skips the TreeSHAP reasons (about 0.4 ms per category and
+        declaration), for callers that need only probabilities and levels.
+        """
         matrix = self.model.spec.encode(
             compute_features(columns_from_records(declarations), self.state)
         )
         per_category = {}
         for category, model in self.model.categories.items():
-            contributions = model.contributions(matrix)
-            probability = model.probability_from_contributions(contributions)
+            if explain:
+                contributions = model.contributions(matrix)
+                probability = model.probability_from_contributions(contributions)
+            else:
+                contributions, probability = None, model.probability(matrix)
             per_category[category] = (contributions, probability, model.level(probability))
         overall, overall_level = self.model.overall({c: v[1] for c, v in per_category.items()})
         scored_at = datetime.now(UTC).isoformat()
@@ -64,7 +71,9 @@ class Scorer:
                     "level": int(levels[i]),
                     "reasons": reasons(
                         contributions[i], matrix[i], self.model.spec, self.top_reasons
-                    ),
+                    )
+                    if explain
+                    else [],
                 }
                 for category, (contributions, probability, levels) in per_category.items()
             }

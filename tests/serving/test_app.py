@@ -55,6 +55,15 @@ def test_example_declaration_gets_probabilities_levels_and_reasons(client):
     assert "log-odds" in body["reasons_unit"] and len(body["input_hash"]) == 64
 
 
+def test_without_explanations_probabilities_are_the_same(client):
+    explained = client.post("/v1/score", json=EXAMPLE).json()
+    fast = client.post("/v1/score?explain=false", json=EXAMPLE).json()
+    for category, risk in fast["risks"].items():
+        assert risk["reasons"] == []
+        assert risk["probability"] == pytest.approx(explained["risks"][category]["probability"])
+        assert risk["level"] == explained["risks"][category]["level"]
+
+
 def test_same_declaration_same_decision_inputs(client):
     first = client.post("/v1/score", json=EXAMPLE).json()
     second = client.post("/v1/score", json=EXAMPLE).json()
