@@ -36,6 +36,11 @@ DECLARATION_INPUTS: tuple[str, ...] = (
     "gross_weight_kg",
     "duty_rate",
     "licence_codes",
+    "tax_type",
+    "origin_indicator",
+    "payment_type",
+    "import_use",
+    "courier_id",
 )
 
 CREDIT_ORDINAL = {level: float(i) for i, level in enumerate(CREDIT_LEVELS)}
@@ -53,7 +58,14 @@ def _str(values) -> np.ndarray:
 
 
 def _join(*parts: np.ndarray) -> np.ndarray:
-    return np.array(["|".join(p) for p in zip(*parts, strict=True)], dtype=object)
+    """Composite entity keys; None where any part is unknown (it then matches nothing)."""
+    return np.array(
+        [None if "" in p else "|".join(p) for p in zip(*parts, strict=True)], dtype=object
+    )
+
+
+def _entity(ids: np.ndarray) -> np.ndarray:
+    return np.array([v or None for v in ids], dtype=object)
 
 
 def _prefix(codes: np.ndarray, n: int) -> np.ndarray:
@@ -97,16 +109,17 @@ def _declaration_keys(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray
     hs = _str(columns["hs_code"])
     origin = _str(columns["origin_country"])
     consignee = _str(columns["consignee_id"])
+    trader = _str(columns["overseas_trader_id"])
     return {
-        "consignee": consignee,
-        "declarant": _str(columns["declarant_id"]),
-        "overseas_trader": _str(columns["overseas_trader_id"]),
-        "consignee_trader": _join(consignee, _str(columns["overseas_trader_id"])),
+        "consignee": _entity(consignee),
+        "declarant": _entity(_str(columns["declarant_id"])),
+        "overseas_trader": _entity(trader),
+        "consignee_trader": _join(consignee, trader),
         "hs6_origin": _join(_prefix(hs, 6), origin),
-        "hs6": _prefix(hs, 6),
+        "hs6": _entity(_prefix(hs, 6)),
         "route": _join(_prefix(hs, 2), origin),
-        "hs_chapter": _prefix(hs, 2),
-        "origin": origin,
+        "hs_chapter": _entity(_prefix(hs, 2)),
+        "origin": _entity(origin),
     }
 
 
@@ -289,10 +302,12 @@ def compute_features(
     ).astype(float)
     out["hs_chapter"] = _prefix(hs, 2)
     out["hs_heading"] = _prefix(hs, 4)
-    out["origin_country"] = keys["origin"]
+    out["origin_country"] = _str(columns["origin_country"])
     out["trade_mode"] = trade_mode
     out["transport_mode"] = _str(columns["transport_mode"])
     out["incoterm"] = _str(columns["incoterm"])
+    for name in ("tax_type", "origin_indicator", "payment_type", "import_use", "courier_id"):
+        out[name] = _str(columns[name])
 
     pair = agg["hs6_origin_unit_value"].window_sums(keys["hs6_origin"], t, 365)
     hs6 = agg["hs6_unit_value"].window_sums(keys["hs6"], t, 365)

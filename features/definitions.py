@@ -136,6 +136,23 @@ REQUEST_FEATURES: tuple[Feature, ...] = (
     Feature(
         "incoterm", "Incoterm", "declarations", "goods item", "Delivery term.", kind="categorical"
     ),
+    *(
+        Feature(
+            name,
+            label,
+            "declarations",
+            "goods item",
+            f"{label} as declared; missing where the administration does not record it.",
+            kind="categorical",
+        )
+        for name, label in (
+            ("tax_type", "Duty treatment / preference code"),
+            ("origin_indicator", "Origin evidence"),
+            ("payment_type", "Payment method"),
+            ("import_use", "Declared use of the goods"),
+            ("courier_id", "Express courier"),
+        )
+    ),
 )
 
 HISTORY_FEATURES: tuple[Feature, ...] = (

@@ -84,6 +84,10 @@ SELECTION_REASONS: tuple[str, ...] = ("model", "rule", "random", "planned_sampli
 # Patterns. The unified social credit code is 18 characters of digits and upper-case
 # letters excluding I, O, S, V, Z (GB 32100-2015).
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
+# Enterprise identifiers: Chinese data carries the USCC (checked by the generator's
+# tests); the contract accepts other administrations' identifiers too.
+PARTY_ID_PATTERN = r"^[0-9A-Za-z-]{3,40}$"
+CODE_PATTERN = r"^[0-9A-Za-z]{1,8}$"
 HS_CODE_PATTERN = r"^[0-9]{6,10}$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
@@ -162,20 +166,23 @@ DECLARATIONS = SourceContract(
         Column(
             "consignee_id",
             "string",
-            "Consignee enterprise, unified social credit code.",
-            pattern=USCC_PATTERN,
+            "Consignee enterprise: unified social credit code in China, else the "
+            "administration's importer identifier.",
+            pattern=PARTY_ID_PATTERN,
         ),
         Column(
             "declarant_id",
             "string",
-            "Declarant (customs broker), unified social credit code.",
-            pattern=USCC_PATTERN,
+            "Declarant (customs broker): unified social credit code in China, else the "
+            "administration's identifier.",
+            pattern=PARTY_ID_PATTERN,
         ),
         Column(
             "overseas_trader_id",
             "string",
-            "Overseas seller / consignor identifier.",
-            pattern=r"^[0-9A-Za-z-]{3,40}$",
+            "Overseas seller / consignor identifier; null when not declared.",
+            nullable=True,
+            pattern=PARTY_ID_PATTERN,
         ),
         Column(
             "hs_code",
@@ -195,7 +202,13 @@ DECLARATIONS = SourceContract(
             "Country of departure, ISO 3166-1 alpha-2.",
             pattern=COUNTRY_PATTERN,
         ),
-        Column("incoterm", "string", "Incoterms 2020 delivery term.", allowed=INCOTERMS),
+        Column(
+            "incoterm",
+            "string",
+            "Incoterms 2020 delivery term; null when not declared.",
+            nullable=True,
+            allowed=INCOTERMS,
+        ),
         Column("currency", "string", "Invoice currency, ISO 4217.", pattern=CURRENCY_PATTERN),
         Column(
             "declared_value",
@@ -223,6 +236,43 @@ DECLARATIONS = SourceContract(
             "Licence / permit codes (监管证件), comma-separated; empty when none.",
             nullable=True,
             pattern=r"^[0-9A-Za-z,]*$",
+        ),
+        # Optional declaration attributes that many administrations record; the demo
+        # generator leaves them null, the KCS adapter fills them.
+        Column(
+            "tax_type",
+            "string",
+            "Duty treatment / preference code (征免方式).",
+            nullable=True,
+            pattern=CODE_PATTERN,
+        ),
+        Column(
+            "origin_indicator",
+            "string",
+            "How the origin is evidenced (certificate, mark).",
+            nullable=True,
+            pattern=CODE_PATTERN,
+        ),
+        Column(
+            "payment_type",
+            "string",
+            "Payment / transaction method code.",
+            nullable=True,
+            pattern=CODE_PATTERN,
+        ),
+        Column(
+            "import_use",
+            "string",
+            "Declared use of the goods (用途) code.",
+            nullable=True,
+            pattern=CODE_PATTERN,
+        ),
+        Column(
+            "courier_id",
+            "string",
+            "Express courier operator, for express consignments.",
+            nullable=True,
+            pattern=PARTY_ID_PATTERN,
         ),
         Column(
             "provenance_channel",
@@ -357,13 +407,18 @@ def pandas_dtypes(contract: SourceContract) -> dict[str, str]:
 def conform(frame, contract: SourceContract):
     """Return ``frame`` with exactly the contract's columns, in order, cast to their dtypes.
 
-    Raises ``KeyError`` naming the missing columns. Casting does not validate values:
-    that is the expectation suite's job.
+    Nullable columns the frame lacks are added as nulls (a source may not record them);
+    a missing required column raises ``KeyError`` naming it. Casting does not validate
+    values: that is the expectation suite's job.
     """
+    frame = frame.copy()
+    for col in contract.columns:
+        if col.nullable and col.name not in frame.columns:
+            frame[col.name] = None
     missing = [c for c in contract.column_names if c not in frame.columns]
     if missing:
         raise KeyError(f"{contract.name}: missing columns {missing}")
-    out = frame[contract.column_names].copy()
+    out = frame[contract.column_names]
     for col in contract.columns:
         if col.dtype == "datetime":
             out[col.name] = out[col.name].astype("datetime64[us]")
