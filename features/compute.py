@@ -180,18 +180,10 @@ def build_entity_state(
     )
     lt = to_seconds(labelled["outcome_known_at"].to_numpy())
     findings = {c: labelled[f"finding_{c}"].to_numpy(dtype=float) for c in RISK_CATEGORIES}
-    any_finding = np.max(np.column_stack(list(findings.values())), axis=1) if len(lt) else lt
     inspected = np.ones(len(lt))
-    for entity in ("consignee", "route"):
+    for entity in ("consignee", "route", "declarant", "overseas_trader", "hs6"):
         agg[f"{entity}_outcomes"] = EventAggregate.from_events(
             f"{entity}_outcomes", lkeys[entity], lt, {"inspections": inspected, **findings}
-        )
-    for entity in ("declarant", "overseas_trader"):
-        agg[f"{entity}_outcomes"] = EventAggregate.from_events(
-            f"{entity}_outcomes",
-            lkeys[entity],
-            lt,
-            {"inspections": inspected, "any": np.asarray(any_finding, float)},
         )
 
     agg.update(_monitoring_aggregates(monitoring))
@@ -290,6 +282,8 @@ def compute_features(
     out["log_duty_at_stake"] = np.log1p(value * duty)
     out["duty_rate"] = duty
     out["log_unit_value_kg"] = log_uv
+    out["log_net_weight_kg"] = np.log1p(np.maximum(net, 0.0))
+    out["hs6_number"] = np.array([float(h[:6]) if h[:6].isdigit() else np.nan for h in hs])
     out["net_gross_ratio"] = np.where(gross > 0, net / np.where(gross > 0, gross, 1.0), np.nan)
     out["licence_count"] = np.array(
         [len([c for c in s.split(",") if c]) for s in licences], dtype=float
@@ -303,6 +297,7 @@ def compute_features(
     out["hs_chapter"] = _prefix(hs, 2)
     out["hs_heading"] = _prefix(hs, 4)
     out["origin_country"] = _str(columns["origin_country"])
+    out["departure_country"] = _str(columns["departure_country"])
     out["trade_mode"] = trade_mode
     out["transport_mode"] = _str(columns["transport_mode"])
     out["incoterm"] = _str(columns["incoterm"])
@@ -346,10 +341,10 @@ def compute_features(
     out["consignee_inspections_known"] = own[:, 0]
     for i, c in enumerate(RISK_CATEGORIES, start=1):
         out[f"consignee_findings_rate_{c}"] = _rate(own[:, i], own[:, 0])
-    broker = agg["declarant_outcomes"].window_sums(keys["declarant"], t, 365)
-    out["declarant_findings_rate"] = _rate(broker[:, 1], broker[:, 0])
-    trader = agg["overseas_trader_outcomes"].window_sums(keys["overseas_trader"], t, None)
-    out["overseas_trader_findings_rate"] = _rate(trader[:, 1], trader[:, 0])
+    for entity in ("declarant", "overseas_trader", "hs6"):
+        history = agg[f"{entity}_outcomes"].window_sums(keys[entity], t, None)
+        for i, c in enumerate(RISK_CATEGORIES, start=1):
+            out[f"{entity}_findings_rate_{c}"] = _rate(history[:, i], history[:, 0])
     route = agg["route_outcomes"].window_sums(keys["route"], t, 365)
     for i, c in enumerate(RISK_CATEGORIES, start=1):
         out[f"route_findings_rate_{c}"] = _rate(route[:, i], route[:, 0])

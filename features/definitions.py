@@ -66,6 +66,22 @@ REQUEST_FEATURES: tuple[Feature, ...] = (
         unit="log CNY/kg",
     ),
     Feature(
+        "log_net_weight_kg",
+        "Net weight (log kg)",
+        "declarations",
+        "goods item",
+        "Natural log of 1 + the net weight in kilograms.",
+        unit="log kg",
+    ),
+    Feature(
+        "hs6_number",
+        "HS subheading (as a number)",
+        "declarations",
+        "goods item",
+        "The first six digits of the HS code read as a number: neighbouring codes are "
+        "related goods, so ranges of it group them at any level of the nomenclature.",
+    ),
+    Feature(
         "net_gross_ratio",
         "Net / gross weight",
         "declarations",
@@ -115,6 +131,14 @@ REQUEST_FEATURES: tuple[Feature, ...] = (
         "declarations",
         "goods item",
         "Country of origin.",
+        kind="categorical",
+    ),
+    Feature(
+        "departure_country",
+        "Departure country",
+        "declarations",
+        "goods item",
+        "Country the goods were shipped from.",
         kind="categorical",
     ),
     Feature(
@@ -254,20 +278,21 @@ HISTORY_FEATURES: tuple[Feature, ...] = (
         )
         for c in RISK_CATEGORIES
     ),
-    Feature(
-        "declarant_findings_rate",
-        "Broker's past findings rate (any category)",
-        "inspection_outcomes",
-        "declarant",
-        "Inspections with any finding / (known inspections + 3), last 365 days.",
-        window_days=365,
-    ),
-    Feature(
-        "overseas_trader_findings_rate",
-        "Overseas trader's past findings rate",
-        "inspection_outcomes",
-        "overseas trader",
-        "Inspections with any finding / (known inspections + 3), all history.",
+    *(
+        Feature(
+            f"{entity}_findings_rate_{c}",
+            f"{who}'s past {_words(c)} findings rate",
+            "inspection_outcomes",
+            entity.replace("_", " "),
+            f"{_words(c).capitalize()} findings / (known inspections + 3) of the {who.lower()}, "
+            "outcomes known before the declaration only.",
+        )
+        for entity, who in (
+            ("declarant", "Broker"),
+            ("overseas_trader", "Overseas trader"),
+            ("hs6", "HS subheading"),
+        )
+        for c in RISK_CATEGORIES
     ),
     *(
         Feature(

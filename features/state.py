@@ -184,6 +184,8 @@ class AsOfLookup(_KeyCodes):
     def value_at(self, keys: np.ndarray, seconds: np.ndarray) -> np.ndarray:
         """Value of the latest record that started before t and had not ended; else NaN."""
         codes = self._codes(keys)
+        if not len(self.order):  # a source with no records (e.g. no credit data at all)
+            return np.full(len(codes), np.nan)
         found = codes >= 0
         codes = np.where(found, codes, 0)
         seconds = np.asarray(seconds, dtype=np.int64)
