@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test test-fast serve bench lint format clean
+.PHONY: run test serve bench bench-kcs lint format clean venv lock
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ serve: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scoring_latency.py
+
+bench-kcs: $(STAMP)
+	$(BIN)/python benchmarks/kcs_valid.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

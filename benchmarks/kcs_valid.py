@@ -73,7 +73,9 @@ def main() -> None:
     report["split"] = {"train_head_before": str(cut.date()), "test": "valid file"}
 
     verdicts = {}
-    print(f"{'target':15} {'row':28} {'AUC-ROC':>8} {'AUC-PR':>8} {'P@5%':>7} {'P@10%':>7} {'ECE':>7}")
+    print(
+        f"{'target':15} {'row':28} {'AUC-ROC':>8} {'AUC-PR':>8} {'P@5%':>7} {'P@10%':>7} {'ECE':>7}"
+    )
     for target in kcs.TARGETS:
         ours = _row(report["targets"][target])
         rows = {"platform": ours, "baseline (issue 3 quote)": QUOTED_BASELINE[target]}

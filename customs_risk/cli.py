@@ -190,6 +190,82 @@ def serve(
     uvicorn.run(create_app(settings), host=host or settings.host, port=port, log_level="info")
 
 
+benchmark_app = typer.Typer(help="Benchmarks on public data.", no_args_is_help=True)
+app.add_typer(benchmark_app, name="benchmark")
+
+
+@benchmark_app.command("kcs")
+def benchmark_kcs(
+    train: Path = typer.Option(..., exists=True, help="KCS train CSV (fit)."),
+    valid: Path = typer.Option(
+        ...,
+        exists=True,
+        help="KCS valid CSV (early stopping, calibration, history before the test rows).",
+    ),
+    test: Path = typer.Option(
+        ..., exists=True, help="KCS CSV to score; labels read only after scoring, for the metrics."
+    ),
+    out: Path = typer.Option(Path("reports/kcs.json"), help="Report JSON."),
+    label_delay_days: float = typer.Option(
+        7.0, help="Days after declaration an outcome becomes known."
+    ),
+    baseline: bool = typer.Option(True, help="Also run the public baseline side by side."),
+) -> None:
+    """Fit on the KCS train file, score the test file, write the report (and log to MLflow)."""
+    import json
+
+    import mlflow
+    from customs_risk.settings import get_settings
+    from models.benchmark import KcsConfig, run_kcs
+    from models.metrics import flatten
+    from models.registry import configure
+
+    with console.status("KCS benchmark: features, training, scoring…"):
+        report = run_kcs(
+            train, valid, test, KcsConfig(label_delay_days=label_delay_days), with_baseline=baseline
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, default=str))
+    configure(get_settings(), experiment="kcs-benchmark")
+    with mlflow.start_run(run_name="kcs-benchmark"):
+        mlflow.log_params(
+            {
+                "train": str(train),
+                "valid": str(valid),
+                "test": str(test),
+                "label_delay_days": label_delay_days,
+            }
+        )
+        for target, entry in report["targets"].items():
+            metrics = {k: v for k, v in flatten(entry, target).items() if v == v}
+            mlflow.log_metrics(metrics)
+        mlflow.log_dict(report, "kcs_report.json")
+    table = Table(title=f"KCS benchmark — {test.name} ({report['seconds']} s)")
+    for column in ("target", "model", "AUC-ROC", "AUC-PR", "P@5%", "P@10%", "ECE"):
+        table.add_column(column)
+    rows = [("platform", report["targets"])]
+    if baseline:
+        rows += [
+            (f"baseline ({k.replace('_', ' ')})", v)
+            for k, v in report["baseline"].items()
+            if k != "protocol"
+        ]
+    for target in report["targets"]:
+        for name, entries in rows:
+            e = entries[target]
+            table.add_row(
+                target,
+                name,
+                _fmt(e["auc_roc"]),
+                _fmt(e["auc_pr"]),
+                _fmt(e["precision_at"]["5"]),
+                _fmt(e["precision_at"]["10"]),
+                _fmt(e["ece"]),
+            )
+    console.print(table)
+    console.print(f"report → {out}")
+
+
 @app.command("deploy")
 def deploy() -> None:
     """Serve the flows as Prefect deployments (needs a Prefect server; see README)."""

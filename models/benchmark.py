@@ -65,10 +65,16 @@ def duty_at_stake_captured(raw: pd.DataFrame, scores: np.ndarray) -> dict[str, f
     return {str(r): value_captured_at(fraud_stake, scores, r) for r in INSPECTION_RATES}
 
 
-def _project_scores(
+def score_kcs(
     train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame, config: KcsConfig
 ) -> tuple[dict[str, np.ndarray], dict]:
-    """Scores of the test rows per target from the platform's model; test labels unused."""
+    """Scores of the test rows per target from the platform's model.
+
+    The test rows' label columns, if present, are dropped before anything else: their
+    declarations are history for later test rows, their outcomes are never known.
+    A target whose category could not be trained scores NaN.
+    """
+    test = test.drop(columns=["Fraud", "Critical Fraud"], errors="ignore")
     parts = {"train": train, "valid": valid, "test": test}
     raw = pd.concat(parts.values(), ignore_index=True)
     split = np.repeat(list(parts), [len(p) for p in parts.values()])
@@ -96,7 +102,8 @@ def _project_scores(
     training = TrainingConfig(min_positives=config.min_positives, seed=config.seed)
     result = fit_windows(windows, test_features, test_features["declared_at"].max(), training)
     probabilities = result.model.predict_proba(result.model.spec.encode(test_features))
-    scores = {target: probabilities[category] for target, category in kcs.TARGETS.items()}
+    missing = np.full(len(test_features), np.nan)
+    scores = {t: probabilities.get(category, missing) for t, category in kcs.TARGETS.items()}
     return scores, {"model": result.model, "report": result.report}
 
 
@@ -106,7 +113,7 @@ def baseline_scores(
     """The published baseline's probabilities for ``target`` on ``test`` (fit on ``train``)."""
     y = kcs.labels(train)[target].to_numpy()
     X_train, X_test = _baseline_matrix(train, test)
-    model = lgb.LGBMClassifier(random_state=seed, verbose=-1, n_jobs=2)
+    model = lgb.LGBMClassifier(random_state=seed, verbose=-1, n_jobs=2, deterministic=True)
     model.fit(X_train, y)
     return model.predict_proba(X_test)[:, 1]
 
@@ -141,8 +148,7 @@ def run_kcs(
     config = config or KcsConfig()
     started = time.perf_counter()
     train, valid, test = (kcs.read_kcs(Path(p)) for p in (train_path, valid_path, test_path))
-    scores, fitted = _project_scores(train, valid, test.drop(columns=["Fraud", "Critical Fraud"]),
-                                     config)  # fmt: skip
+    scores, fitted = score_kcs(train, valid, test, config)
     seconds = time.perf_counter() - started
     # Only now are the test labels read.
     truth = kcs.labels(test)

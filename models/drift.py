@@ -128,9 +128,7 @@ def numeric_drift(name: str, reference: np.ndarray, window: np.ndarray) -> Featu
     value = psi(numeric_counts(ref, edges), numeric_counts(cur, edges))
     ref_ok, cur_ok = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
     p = float(stats.ks_2samp(ref_ok, cur_ok).pvalue) if len(ref_ok) and len(cur_ok) else 1.0
-    return FeatureDrift(
-        name, "numeric", value, p, "ks", _null_rate(ref), _null_rate(cur), {}, 0.0
-    )
+    return FeatureDrift(name, "numeric", value, p, "ks", _null_rate(ref), _null_rate(cur), {}, 0.0)
 
 
 def categorical_drift(name: str, reference: np.ndarray, window: np.ndarray) -> FeatureDrift:
@@ -165,10 +163,15 @@ def _null_rate(values) -> float:
 
 
 def input_drift(
-    reference: pd.DataFrame, window: pd.DataFrame, numeric: Iterable[str], categorical: Iterable[str]
+    reference: pd.DataFrame,
+    window: pd.DataFrame,
+    numeric: Iterable[str],
+    categorical: Iterable[str],
 ) -> list[FeatureDrift]:
     """Drift of every listed feature, numeric and categorical."""
-    out = [numeric_drift(n, reference[n].to_numpy(float), window[n].to_numpy(float)) for n in numeric]
+    out = [
+        numeric_drift(n, reference[n].to_numpy(float), window[n].to_numpy(float)) for n in numeric
+    ]
     out += [
         categorical_drift(n, reference[n].to_numpy(object), window[n].to_numpy(object))
         for n in categorical
@@ -261,9 +264,9 @@ def out_of_contract(frame: pd.DataFrame, contract) -> dict[str, np.ndarray]:
             bad |= present & ~series.astype(object).isin(col.allowed).to_numpy()
         if col.pattern is not None:
             matched = series.astype(object).map(
-                lambda v, p=re.compile(col.pattern): bool(p.fullmatch(str(v)))
-                if v is not None and v == v
-                else True
+                lambda v, p=re.compile(col.pattern): (
+                    bool(p.fullmatch(str(v))) if v is not None and v == v else True
+                )
             )
             bad |= present & ~matched.to_numpy(dtype=bool)
         if col.min_value is not None or col.max_value is not None:
@@ -414,169 +417,3 @@ def reconcile(
     )
 
 
-# --- the decision ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """When a difference becomes a signal, and which signals make an alert.
-
-    Defaults and their reasons are in ``docs/monitoring.md``; every value is a setting.
-    """
-
-    psi_warn: float = 0.1
-    psi_alert: float = 0.25
-    score_psi_alert: float = 0.1
-    alpha: float = 0.01  # family-wise, split across the tests of a kind (Bonferroni)
-    key_features: int = 10
-    min_drifted_features: int = 3
-    null_rate_alert: float = 0.05
-    out_of_contract_alert: float = 0.01
-    calibration_z_alert: float = 4.0
-    calibration_ratio_alert: float = 1.5
-    min_window_rows: int = 200
-
-
-@dataclass(frozen=True)
-class Signal:
-    """One reason for concern, in a reviewer's words."""
-
-    kind: str  # input | score | quality | outcome
-    name: str
-    level: str  # warn | alert
-    detail: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def label(self) -> str:
-        return f"{self.kind}:{self.name}"
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """The signals of one window and the decision: ok, warn or alert."""
-
-    status: str
-    alert: bool
-    signals: list[Signal]
-    rule: str
-
-    @property
-    def alert_signals(self) -> list[str]:
-        return [s.label() for s in self.signals if s.level == "alert"]
-
-    def to_dict(self) -> dict:
-        return {
-            "status": self.status,
-            "alert": self.alert,
-            "rule": self.rule,
-            "alert_signals": self.alert_signals,
-            "signals": [s.to_dict() for s in self.signals],
-        }
-
-
-ALERT_RULE = (
-    "alert when a category's score distribution drifted (PSI ≥ {score_psi_alert} and KS "
-    "p < {alpha}/categories), or a key input (one of the champion's top {key_features} by gain) "
-    "drifted (PSI ≥ {psi_alert} and p < {alpha}/features), or at least {min_drifted_features} "
-    "inputs drifted, or a column's null rate moved by ≥ {null_rate_alert} or "
-    "≥ {out_of_contract_alert} of rows broke the contract, or matured outcomes left the "
-    "calibration band (|z| ≥ {calibration_z_alert} and observed/expected outside "
-    "1/{calibration_ratio_alert}…{calibration_ratio_alert})"
-)
-
-
-def assess(
-    features: list[FeatureDrift],
-    scores: list[ScoreDrift],
-    quality: list[QualityDrift],
-    outcomes: list[OutcomePerformance],
-    key_features: Iterable[str],
-    thresholds: Thresholds,
-    window_rows: int,
-) -> Assessment:
-    """Turn the measurements of one window into signals and an ok / warn / alert decision.
-
-    Many inputs are tested every window, so an input counts as drifted only when the
-    shift is large (PSI) *and* unlikely to be chance after a Bonferroni correction; a
-    single drifted input alerts only if it is one the champion relies on.
-    """
-    t = thresholds
-    rule = ALERT_RULE.format(**asdict(t))
-    if window_rows < t.min_window_rows:
-        signal = Signal("window", "rows", "warn", f"only {window_rows} declarations: not assessed")
-        return Assessment("insufficient", False, [signal], rule)
-    signals: list[Signal] = []
-    key = set(key_features)
-    feature_alpha = t.alpha / max(len(features), 1)
-    drifted = []
-    for f in features:
-        if f.psi != f.psi:
-            continue
-        significant = f.p_value < feature_alpha
-        detail = f"PSI {f.psi:.3f}, {f.test} p={f.p_value:.1e}"
-        if f.new_level_share > 0:
-            detail += f", new levels {f.new_level_share:.1%} of rows"
-        if f.psi >= t.psi_alert and significant:
-            drifted.append(f.feature)
-            is_key = f.feature in key
-            level = "alert" if is_key else "warn"
-            signals.append(
-                Signal("input", f.feature, level, detail + (" (key input)" if is_key else ""))
-            )
-        elif f.psi >= t.psi_warn:
-            signals.append(Signal("input", f.feature, "warn", detail))
-    if len(drifted) >= t.min_drifted_features:
-        signals.append(
-            Signal("input", "many", "alert", f"{len(drifted)} inputs drifted: {', '.join(drifted)}")
-        )
-    score_alpha = t.alpha / max(len(scores), 1)
-    for s in scores:
-        detail = (
-            f"PSI {s.psi:.3f}, KS p={s.p_value:.1e}, mean {s.mean_reference:.4f}→"
-            f"{s.mean_window:.4f}, flagged {s.flag_rate_reference:.1%}→{s.flag_rate_window:.1%}"
-        )
-        if s.psi >= t.score_psi_alert and s.p_value < score_alpha:
-            signals.append(Signal("score", s.category, "alert", detail))
-        elif s.psi >= t.psi_warn / 2:
-            signals.append(Signal("score", s.category, "warn", detail))
-    for q in quality:
-        if abs(q.null_rate_change) >= t.null_rate_alert:
-            signals.append(
-                Signal(
-                    "quality",
-                    f"{q.column}.nulls",
-                    "alert",
-                    f"null rate {q.null_rate_reference:.1%}→{q.null_rate_window:.1%}",
-                )
-            )
-        if q.out_of_contract_window >= t.out_of_contract_alert:
-            signals.append(
-                Signal(
-                    "quality",
-                    f"{q.column}.contract",
-                    "alert",
-                    f"{q.out_of_contract_window:.1%} of rows break the contract",
-                )
-            )
-    for o in outcomes:
-        ratio = o.observed_to_expected
-        outside = ratio == ratio and (
-            ratio >= t.calibration_ratio_alert or ratio <= 1 / t.calibration_ratio_alert
-        )
-        detail = (
-            f"{o.positives} findings vs {o.expected_positives:.1f} expected on {o.matured} "
-            f"matured labels (z={o.calibration_z:+.1f}); {o.pending} pending"
-        )
-        if abs(o.calibration_z) >= t.calibration_z_alert and outside:
-            signals.append(Signal("outcome", o.category, "alert", detail))
-    alert = any(s.level == "alert" for s in signals)
-    status = "alert" if alert else ("warn" if signals else "ok")
-    return Assessment(status, alert, signals, rule)
-
-
-def key_inputs(importances: Mapping[str, float], count: int) -> list[str]:
-    """The ``count`` inputs with the largest total gain importance."""
-    ranked = sorted(importances.items(), key=lambda kv: -kv[1])
-    return [name for name, value in ranked[:count] if value > 0]

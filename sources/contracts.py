@@ -228,7 +228,7 @@ DECLARATIONS = SourceContract(
             "Applicable ad valorem duty rate (0.08 = 8 %).",
             unit="fraction",
             min_value=0.0,
-            max_value=5.0,
+            max_value=10.0,  # some tariff-quota rates exceed 800 %
         ),
         Column(
             "licence_codes",

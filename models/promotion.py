@@ -1,0 +1,256 @@
+"""Re-evaluation (Art. 18): a challenger trained on recent data, compared with the champion.
+
+The evaluation window is the most recent period whose labels have matured and that
+neither model trained on; when drift was detected it starts no earlier than the drifted
+window, so the comparison is made on the changed situation. The challenger trains on
+every labelled row declared before the evaluation window: older rows all go to its
+training window, and the most recent ``holdout_days`` are split at random between
+training, early stopping and calibration, so the newest pattern is learnt and calibrated
+on without waiting for three consecutive time windows to fill (as the first training's
+time-ordered split would).
+
+:func:`decide` is the promotion gate, documented in ``docs/monitoring.md``: a challenger
+is promoted only if it scores every category the champion scores, is better on the mean
+AUC-PR of the categories with enough positives in the window, is not significantly worse
+on any of them (paired bootstrap), and is not worse calibrated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score
+
+from models.bundle import RiskModel
+from models.metrics import classification_report
+from models.training import TrainingConfig, TrainingResult, fit_windows, labelled_rows
+from sources.contracts import RISK_CATEGORIES
+
+GATE_METRIC = "auc_pr"
+
+
+@dataclass(frozen=True)
+class EvaluationWindow:
+    """Declarations in ``[start, end)`` with outcomes known by ``end``."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    def to_dict(self) -> dict:
+        return {"start": str(self.start), "end": str(self.end)}
+
+
+def evaluation_window(
+    as_of: pd.Timestamp, days: int, since: pd.Timestamp | None = None
+) -> EvaluationWindow:
+    """The last ``days`` before ``as_of``, starting no earlier than ``since`` (drift start)."""
+    start = as_of - pd.Timedelta(days=days)
+    if since is not None and pd.Timestamp(since) > start:
+        start = pd.Timestamp(since)
+    return EvaluationWindow(start, as_of)
+
+
+def challenger_windows(
+    before: pd.DataFrame, window_start: pd.Timestamp, holdout_days: int, seed: int
+) -> dict[str, pd.DataFrame]:
+    """Training, early-stopping and calibration rows from labelled rows before the window.
+
+    Rows older than ``holdout_days`` before the evaluation window all train; the recent
+    ones are split at random, half to training and a quarter each to early stopping and
+    calibration.
+    """
+    recent = (before["declared_at"] >= window_start - pd.Timedelta(days=holdout_days)).to_numpy()
+    u = np.random.default_rng(seed).random(len(before))
+    part = np.where(
+        ~recent | (u < 0.5), "train", np.where(u < 0.75, "early_stopping", "calibration")
+    )
+    return {name: before[part == name] for name in ("train", "early_stopping", "calibration")}
+
+
+def train_challenger(
+    features: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    window: EvaluationWindow,
+    config: TrainingConfig,
+    holdout_days: int,
+) -> TrainingResult:
+    """Train and calibrate a challenger on labels known by ``window.end``, declared before
+    ``window.start``; its test metrics are those of the evaluation window."""
+    as_of = window.end
+    known = features[features["declared_at"] < as_of]
+    labelled = labelled_rows(known, outcomes, as_of)
+    labelled = labelled[labelled["declared_at"] < as_of]
+    evaluation = labelled[labelled["declared_at"] >= window.start]
+    before = labelled[labelled["declared_at"] < window.start]
+    if before.empty:
+        raise ValueError(f"no labelled rows before {window.start}: nothing to train on")
+    windows = challenger_windows(before, window.start, holdout_days, config.seed)
+    recent = known[known["declared_at"] >= window.start]
+    if recent.empty:
+        recent = windows["calibration"]
+    result = fit_windows(windows, recent, as_of, config)
+    # The evaluation window is reported as the test window (the registry and the model card
+    # read it there); it was not used for fitting, stopping or calibrating.
+    report = dict(result.report)
+    matrix = result.model.spec.encode(evaluation)
+    for category, model in result.model.categories.items():
+        y = evaluation[f"finding_{category}"].to_numpy(dtype=int)
+        metrics = classification_report(y, model.probability(matrix))
+        model.metrics.update(metrics)
+        report[category] = {**report[category], **metrics}
+    windows_bounds = dict(result.windows)
+    windows_bounds["test"] = (str(window.start), str(window.end))
+    result.model.metadata["windows"] = windows_bounds
+    result.model.metadata["rows"] = {**result.model.metadata["rows"], "test": len(evaluation)}
+    result.model.metadata["training_scheme"] = (
+        f"re-evaluation: evaluation window {window.start} → {window.end}; rows of the "
+        f"{holdout_days} days before it split at random train 1/2, early stopping 1/4, "
+        "calibration 1/4; older rows train"
+    )
+    return TrainingResult(
+        result.model, report, windows_bounds, evaluation, result.calibration_choice
+    )
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """The promotion gate's parameters (settings ``CUSTOMS_RISK_GATE_*``)."""
+
+    min_gain: float = 0.0  # the challenger's mean AUC-PR must exceed the champion's by more
+    min_positives: int = 10  # positives a category needs in the window to be compared
+    bootstrap: int = 200  # paired resamples for the per-category guardrail
+    worse_confidence: float = 0.95  # a category is "significantly worse" at this confidence
+    max_ece_increase: float = 0.01  # tolerated rise of the mean ECE
+    seed: int = 271
+
+
+@dataclass
+class GateDecision:
+    """The gate's verdict, its scores and every check with its reason."""
+
+    promote: bool
+    metric: str
+    champion_score: float
+    challenger_score: float
+    categories: list[str]
+    checks: list[dict] = field(default_factory=list)
+    per_category: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f"{'pass' if c['passed'] else 'FAIL'}: {c['reason']}" for c in self.checks]
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "reasons": self.reasons}
+
+
+def paired_bootstrap_worse(
+    y: np.ndarray, champion: np.ndarray, challenger: np.ndarray, resamples: int, seed: int
+) -> float:
+    """Share of paired bootstrap resamples in which the challenger's AUC-PR is lower."""
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    worse = valid = 0
+    for _ in range(resamples):
+        index = rng.integers(0, n, n)
+        sample = y[index]
+        if not 0 < sample.sum() < n:
+            continue
+        valid += 1
+        difference = average_precision_score(sample, challenger[index]) - average_precision_score(
+            sample, champion[index]
+        )
+        worse += difference < 0
+    return worse / valid if valid else 0.0
+
+
+def decide(
+    champion: RiskModel, challenger: RiskModel, rows: pd.DataFrame, gate: GateConfig
+) -> GateDecision:
+    """Compare both models side by side on ``rows`` (labelled) and apply the gate."""
+    champion_p = champion.predict_proba(champion.spec.encode(rows))
+    challenger_p = challenger.predict_proba(challenger.spec.encode(rows))
+    per_category, gated = {}, []
+    for category in RISK_CATEGORIES:
+        if category not in champion_p and category not in challenger_p:
+            continue
+        y = rows[f"finding_{category}"].to_numpy(dtype=int)
+        entry = {"positives": int(y.sum()), "rows": len(y)}
+        for name, probabilities in (("champion", champion_p), ("challenger", challenger_p)):
+            if category in probabilities:
+                report = classification_report(y, probabilities[category])
+                entry[name] = {k: report[k] for k in ("auc_pr", "auc_roc", "ece", "brier")}
+                entry[name]["precision_at_5"] = report["precision_at"]["5"]
+        both = category in champion_p and category in challenger_p
+        enough = gate.min_positives <= y.sum() < len(y)
+        entry["gated"] = both and enough
+        if entry["gated"]:
+            gated.append(category)
+            entry["p_challenger_worse"] = paired_bootstrap_worse(
+                y, champion_p[category], challenger_p[category], gate.bootstrap, gate.seed
+            )
+        per_category[category] = entry
+
+    checks = []
+    dropped = sorted(set(champion.categories) - set(challenger.categories))
+    checks.append(
+        {
+            "check": "coverage",
+            "passed": not dropped,
+            "reason": "the challenger scores every category the champion scores"
+            if not dropped
+            else f"the challenger does not score {', '.join(dropped)}",
+        }
+    )
+    if not gated:
+        checks.append(
+            {
+                "check": "evidence",
+                "passed": False,
+                "reason": f"no category has {gate.min_positives} positives in the window "
+                "(labels still maturing): nothing to compare",
+            }
+        )
+        return GateDecision(False, GATE_METRIC, float("nan"), float("nan"), [], checks, per_category)
+
+    def mean(name: str, key: str) -> float:
+        return float(np.mean([per_category[c][name][key] for c in gated]))
+
+    champion_score, challenger_score = mean("champion", GATE_METRIC), mean("challenger", GATE_METRIC)
+    better = challenger_score > champion_score + gate.min_gain
+    checks.append(
+        {
+            "check": "better",
+            "passed": better,
+            "reason": f"mean {GATE_METRIC} over {', '.join(gated)}: challenger "
+            f"{challenger_score:.4f} vs champion {champion_score:.4f} (needs > champion + "
+            f"{gate.min_gain})",
+        }
+    )
+    worse = [c for c in gated if per_category[c]["p_challenger_worse"] >= gate.worse_confidence]
+    checks.append(
+        {
+            "check": "no category worse",
+            "passed": not worse,
+            "reason": "no category significantly worse (paired bootstrap, "
+            f"{gate.worse_confidence:.0%})"
+            if not worse
+            else f"significantly worse on {', '.join(worse)}",
+        }
+    )
+    champion_ece, challenger_ece = mean("champion", "ece"), mean("challenger", "ece")
+    calibrated = challenger_ece <= champion_ece + gate.max_ece_increase
+    checks.append(
+        {
+            "check": "calibration",
+            "passed": calibrated,
+            "reason": f"mean ECE challenger {challenger_ece:.4f} vs champion {champion_ece:.4f} "
+            f"(tolerance +{gate.max_ece_increase})",
+        }
+    )
+    promote = all(c["passed"] for c in checks)
+    return GateDecision(
+        promote, GATE_METRIC, champion_score, challenger_score, gated, checks, per_category
+    )

@@ -1,0 +1,102 @@
+"""The KCS benchmark: test labels cannot influence scores; the report has the promised shape."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from customs_risk.settings import PROJECT_ROOT
+from models.benchmark import KcsConfig, baseline_scores, score_kcs, target_report
+from sources import kcs
+from sources.contracts import CONTRACTS
+from sources.validation import validate_frame
+
+DATA = PROJECT_ROOT.parent / "shared" / "data" / "kcs"
+pytestmark = pytest.mark.skipif(not DATA.exists(), reason="shared KCS data not present")
+
+
+@pytest.fixture(scope="module")
+def kcs_sample():
+    train = kcs.read_kcs(DATA / "df_syn_train_eng.csv")
+    dates = train["Date"]
+    return (
+        train[dates < "2020-07-01"].sample(6000, random_state=0).sort_values("Date"),
+        train[(dates >= "2020-07-01") & (dates < "2020-09-01")],
+        train[dates >= "2020-12-01"],
+    )
+
+
+def test_adapter_output_passes_the_declaration_contract(kcs_sample):
+    declarations = kcs.to_declarations(kcs_sample[0])
+    report = validate_frame(declarations, CONTRACTS["declarations"])
+    assert report.success, report.render()
+    assert declarations["hs_code"].str.len().eq(6).all()
+
+
+def test_shuffling_test_labels_changes_no_score(kcs_sample):
+    train, valid, test = kcs_sample
+    config = KcsConfig(min_positives=10)
+    scores, _fitted = score_kcs(train, valid, test, config)
+    shuffled = test.copy()
+    rng = np.random.default_rng(0)
+    shuffled["Fraud"] = rng.permutation(shuffled["Fraud"].to_numpy())
+    shuffled["Critical Fraud"] = rng.permutation(shuffled["Critical Fraud"].to_numpy())
+    again, _ = score_kcs(train, valid, shuffled, config)
+    assert np.isfinite(scores["fraud"]).all()
+    for target in kcs.TARGETS:
+        np.testing.assert_array_equal(scores[target], again[target])
+    truth = kcs.labels(test)["fraud"].to_numpy()
+    assert target_report(truth, scores["fraud"])["auc_roc"] > 0.7  # it learned something
+
+
+def test_report_entry_has_the_promised_keys(kcs_sample):
+    train, _, test = kcs_sample
+    probability = baseline_scores(train, test, "fraud")
+    entry = target_report(kcs.labels(test)["fraud"].to_numpy(), probability)
+    assert {"auc_roc", "auc_pr", "ece", "brier"} <= set(entry)
+    assert set(entry["precision_at"]) == set(entry["recall_at"]) == {"1", "2", "5", "10"}
+
+
+def test_cli_writes_the_report(kcs_sample, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from customs_risk.cli import app
+
+    paths = {}
+    for name, frame in zip(("train", "valid", "test"), kcs_sample, strict=True):
+        paths[name] = Path(tmp_path) / f"{name}.csv"
+        frame.to_csv(paths[name], index=False)
+    monkeypatch.setenv("CUSTOMS_RISK_MLFLOW_DIR", str(tmp_path / "mlflow"))
+    monkeypatch.setenv("CUSTOMS_RISK_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow/mlflow.db")
+    from customs_risk.settings import get_settings
+
+    get_settings.cache_clear()
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "benchmark",
+            "kcs",
+            "--train",
+            str(paths["train"]),
+            "--valid",
+            str(paths["valid"]),
+            "--test",
+            str(paths["test"]),
+            "--out",
+            str(out),
+        ],
+    )
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    import json
+
+    report = json.loads(out.read_text())
+    assert report["dataset"] == "kcs"
+    assert set(report["targets"]) == {"fraud", "critical_fraud"}
+    assert report["rows"] == {
+        "train": 6000,
+        "valid": len(kcs_sample[1]),
+        "test": len(kcs_sample[2]),
+    }
+    assert isinstance(report["seconds"], float)
