@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     min_positives: int = Field(
         40, description="Labelled positives a category needs in training to get a model."
     )
+    inspection_capacity: float = Field(
+        0.05,
+        gt=0,
+        le=0.2,
+        description="Share of declarations customs can inspect; sets levels (top c → level "
+        "≥ 3, top c/5 → 4, top 4c → ≥ 2).",
+    )
     host: str = Field("127.0.0.1", description="API bind address.")
     port: int = Field(8000, description="API port (`PORT` also works).")
     top_reasons: int = Field(5, description="Reasons returned per category.")

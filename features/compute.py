@@ -105,7 +105,8 @@ def _naive_utc(value) -> datetime:
     return value
 
 
-def _declaration_keys(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def entity_keys(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Entity keys of declarations: consignee, declarant, route (HS chapter × origin), …"""
     hs = _str(columns["hs_code"])
     origin = _str(columns["origin_country"])
     consignee = _str(columns["consignee_id"])
@@ -136,7 +137,7 @@ def build_entity_state(
     from ``valid_from``.
     """
     cols = declaration_columns(declarations)
-    keys = _declaration_keys(cols)
+    keys = entity_keys(cols)
     t = to_seconds(cols["declared_at"])
     ones = np.ones(len(t))
     log_uv = _log_unit_value(cols["value_cny"].astype(float), cols["net_weight_kg"].astype(float))
@@ -166,7 +167,7 @@ def build_entity_state(
         on=["declaration_id", "item_no"],
         how="inner",
     )
-    lkeys = _declaration_keys(
+    lkeys = entity_keys(
         {
             c: labelled[c].to_numpy()
             for c in (
@@ -265,7 +266,7 @@ def compute_features(
     ``columns`` maps each name in ``DECLARATION_INPUTS`` to an array (length 1 online).
     Categorical features are returned as object arrays of strings; numeric as float64.
     """
-    keys = _declaration_keys(columns)
+    keys = entity_keys(columns)
     t = to_seconds(columns["declared_at"])
     value = np.asarray(columns["value_cny"], dtype=float)
     duty = np.asarray(columns["duty_rate"], dtype=float)

@@ -19,9 +19,20 @@ import pandas as pd
 from features.spec import FeatureSpec
 from models.calibration import Calibrator
 
-# Levels 1-4 by the share of recent declarations above each cut-off: level 4 is the
-# top 1 %, level 3 the next 4 % (to 5 %), level 2 the next 15 % (to 20 %), level 1 the rest.
-LEVEL_TOP_SHARES: tuple[float, ...] = (0.20, 0.05, 0.01)
+# Levels 1-4 follow inspection capacity c (the share of declarations customs can
+# inspect): level 3 and above = the top c of recent declarations by probability, level 4
+# the top c/5 (immediate attention), level 2 the top 4c (document checks). With the
+# default c = 5 %: top 1 % / 5 % / 20 %.
+DEFAULT_INSPECTION_CAPACITY = 0.05
+
+
+def level_top_shares(capacity: float) -> tuple[float, float, float]:
+    """Shares of declarations at level ≥ 2, ≥ 3 and 4 for an inspection capacity."""
+    if not 0 < capacity <= 0.2:
+        raise ValueError("inspection capacity must be in (0, 0.2]")
+    return (4 * capacity, capacity, capacity / 5)
+
+
 BUNDLE_FORMAT = 1
 
 
@@ -67,7 +78,7 @@ class RiskModel:
         """Probability of a finding in any scored category, and its level 1-4.
 
         Categories are combined as if independent given the declaration; the overall level
-        uses its own capacity cut-offs, so its shares match LEVEL_TOP_SHARES instead of
+        uses its own capacity cut-offs, so its shares match the capacity instead of
         growing with the number of categories (as a maximum of levels would).
         """
         if not probabilities:

@@ -7,8 +7,9 @@ Pure functions on frames and arrays (numpy / scipy only), used by the monitoring
   are the reference and window shares of a bin; an empty bin's share is raised to
   ``PSI_EPSILON`` so that the logarithm stays finite. Numeric features: bins cut at the
   reference deciles (ties collapse, so a mostly-zero count gets fewer bins), plus one bin
-  for missing values. Categorical features: one bin per reference level, plus one bin
-  "(new)" for every level the reference never saw.
+  for missing values. Categorical features: one bin per reference level expected at least
+  ``MIN_EXPECTED_COUNT`` times in the window, one "(other)" bin for the rarer ones and one
+  "(new)" bin for every level the reference never saw.
 - **p-values**: two-sample Kolmogorov-Smirnov for numeric features (non-missing values),
   chi-squared on the bin counts for categorical ones (``scipy.stats``).
 - **Outcome performance** uses only labels that had matured (were known) by the end of the
@@ -19,8 +20,7 @@ How these become an alert is :func:`assess` (documented in ``docs/monitoring.md`
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -263,12 +263,9 @@ def out_of_contract(frame: pd.DataFrame, contract) -> dict[str, np.ndarray]:
         if col.allowed is not None:
             bad |= present & ~series.astype(object).isin(col.allowed).to_numpy()
         if col.pattern is not None:
-            matched = series.astype(object).map(
-                lambda v, p=re.compile(col.pattern): (
-                    bool(p.fullmatch(str(v))) if v is not None and v == v else True
-                )
-            )
-            bad |= present & ~matched.to_numpy(dtype=bool)
+            text = series.astype("string")
+            matched = text.str.fullmatch(col.pattern).fillna(True).astype(bool)
+            bad |= present & ~matched.to_numpy()
         if col.min_value is not None or col.max_value is not None:
             numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
             low = col.min_value if col.min_value is not None else -np.inf
@@ -417,3 +414,316 @@ def reconcile(
     )
 
 
+# --- which inputs, and how they count ----------------------------------------------------------
+
+SEGMENT = "route"  # HS chapter × origin: derived for monitoring, always assessed as key
+
+
+def is_trending(feature) -> bool:
+    """Ages and all-history counts: they grow with the calendar, so they always drift.
+
+    E.g. "days since the consignee's first declaration" moves by seven days every week
+    for every established consignee; comparing it with last month's distribution would
+    alert for ever. They are reported, not assessed.
+    """
+    return (
+        feature.kind == "numeric"
+        and feature.entity != "goods item"
+        and feature.window_days is None
+        and (feature.unit == "days" or feature.name.endswith(("_total", "_known")))
+    )
+
+
+def monitoring_inputs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Feature rows plus the derived segment (route = HS chapter × origin)."""
+    out = frame.copy()
+    if "hs_chapter" in out.columns and "origin_country" in out.columns:
+        out[SEGMENT] = out["hs_chapter"].astype(str) + "×" + out["origin_country"].astype(str)
+    return out
+
+
+def key_inputs(model, count: int) -> list[str]:
+    """The model's ``count`` most important inputs: gain share per category, summed.
+
+    Each category's gains are normalised first, so a category with many trees does not
+    dominate the ranking.
+    """
+    totals: dict[str, float] = {}
+    for category in model.categories.values():
+        gain = np.asarray(category.booster.feature_importance("gain"), dtype=float)
+        if gain.sum() <= 0:
+            continue
+        for name, share in zip(model.spec.names, gain / gain.sum(), strict=True):
+            totals[name] = totals.get(name, 0.0) + float(share)
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
+    return [name for name, value in ranked[:count] if value > 0]
+
+
+# --- the decision ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a difference becomes a signal, and which signals make an alert.
+
+    Defaults and their reasons are in ``docs/monitoring.md``; every value is a setting.
+    """
+
+    psi_warn: float = 0.1
+    psi_alert: float = 0.25
+    score_psi_alert: float = 0.1
+    alpha: float = 0.01  # family-wise, split across the tests of a kind (Bonferroni)
+    key_features: int = 10
+    min_drifted_features: int = 3
+    null_rate_alert: float = 0.05
+    out_of_contract_alert: float = 0.01
+    calibration_z_alert: float = 4.0
+    calibration_ratio_alert: float = 1.5
+    min_window_rows: int = 200
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One reason for concern, in a reviewer's words."""
+
+    kind: str  # input | score | quality | outcome | window
+    name: str
+    level: str  # warn | alert
+    detail: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def label(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The signals of one window and the decision: ok, warn, alert (or insufficient)."""
+
+    status: str
+    alert: bool
+    signals: list[Signal]
+    rule: str
+
+    @property
+    def alert_signals(self) -> list[str]:
+        return [s.label() for s in self.signals if s.level == "alert"]
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "alert": self.alert,
+            "rule": self.rule,
+            "alert_signals": self.alert_signals,
+            "signals": [s.to_dict() for s in self.signals],
+        }
+
+
+ALERT_RULE = (
+    "alert when: a key input (the route mix, or one of the champion's top {key_features} "
+    "inputs by gain) drifted — PSI ≥ {psi_alert} and p < {alpha}/inputs; or at least "
+    "{min_drifted_features} inputs drifted; or a category's score distribution drifted — "
+    "PSI ≥ {score_psi_alert} and KS p < {alpha}/categories; or a column's null rate moved by "
+    "≥ {null_rate_alert} or ≥ {out_of_contract_alert} of its rows broke the contract; or "
+    "matured outcomes left the calibration band — |z| ≥ {calibration_z_alert} and "
+    "observed/expected beyond ×{calibration_ratio_alert}. Ages and all-history counts are "
+    "reported, not assessed."
+)
+
+
+def assess(
+    inputs: list[FeatureDrift],
+    scores: list[ScoreDrift],
+    quality: list[QualityDrift],
+    outcomes: list[OutcomePerformance],
+    key: Iterable[str],
+    thresholds: Thresholds,
+    window_rows: int,
+) -> Assessment:
+    """Turn one window's measurements into signals and an ok / warn / alert decision.
+
+    Many inputs are tested every window, so an input counts as drifted only when the
+    shift is large (PSI) *and* unlikely to be chance after a Bonferroni correction; one
+    drifted input alone alerts only if it is key. ``inputs`` must hold only assessed
+    inputs (not the trending ones).
+    """
+    t = thresholds
+    rule = ALERT_RULE.format(**asdict(t))
+    if window_rows < t.min_window_rows:
+        signal = Signal("window", "rows", "warn", f"only {window_rows} declarations: not assessed")
+        return Assessment("insufficient", False, [signal], rule)
+    signals: list[Signal] = []
+    key = set(key) | {SEGMENT}
+    input_alpha = t.alpha / max(len(inputs), 1)
+    drifted = []
+    for f in inputs:
+        if f.psi != f.psi:
+            continue
+        detail = f"PSI {f.psi:.3f}, {f.test} p={f.p_value:.1e}"
+        if f.new_level_share > 0:
+            detail += f", unseen levels {f.new_level_share:.1%} of rows"
+        if f.psi >= t.psi_alert and f.p_value < input_alpha:
+            drifted.append(f.feature)
+            is_key = f.feature in key
+            signals.append(
+                Signal(
+                    "input",
+                    f.feature,
+                    "alert" if is_key else "warn",
+                    detail + (" — key input" if is_key else ""),
+                )
+            )
+        elif f.psi >= t.psi_warn:
+            signals.append(Signal("input", f.feature, "warn", detail))
+    if len(drifted) >= t.min_drifted_features:
+        signals.append(
+            Signal("input", "many", "alert", f"{len(drifted)} inputs drifted: {', '.join(drifted)}")
+        )
+    score_alpha = t.alpha / max(len(scores), 1)
+    for s in scores:
+        detail = (
+            f"PSI {s.psi:.3f}, KS p={s.p_value:.1e}, mean {s.mean_reference:.4f} → "
+            f"{s.mean_window:.4f}, flagged {s.flag_rate_reference:.1%} → {s.flag_rate_window:.1%}"
+        )
+        if s.psi >= t.score_psi_alert and s.p_value < score_alpha:
+            signals.append(Signal("score", s.category, "alert", detail))
+        elif s.psi >= t.score_psi_alert / 2:
+            signals.append(Signal("score", s.category, "warn", detail))
+    for q in quality:
+        if abs(q.null_rate_change) >= t.null_rate_alert:
+            detail = f"null rate {q.null_rate_reference:.1%} → {q.null_rate_window:.1%}"
+            signals.append(Signal("quality", f"{q.column}.nulls", "alert", detail))
+        if q.out_of_contract_window >= t.out_of_contract_alert:
+            detail = f"{q.out_of_contract_window:.1%} of rows break the contract"
+            signals.append(Signal("quality", f"{q.column}.contract", "alert", detail))
+    for o in outcomes:
+        ratio = o.observed_to_expected
+        outside = ratio == ratio and (
+            ratio >= t.calibration_ratio_alert or ratio <= 1 / t.calibration_ratio_alert
+        )
+        if abs(o.calibration_z) >= t.calibration_z_alert and outside:
+            detail = (
+                f"{o.positives} findings vs {o.expected_positives:.1f} expected on "
+                f"{o.matured} matured labels (z={o.calibration_z:+.1f}); {o.pending} pending"
+            )
+            signals.append(Signal("outcome", o.category, "alert", detail))
+    alert = any(s.level == "alert" for s in signals)
+    status = "alert" if alert else ("warn" if signals else "ok")
+    return Assessment(status, alert, signals, rule)
+
+
+# --- one window, end to end ----------------------------------------------------------------------
+
+
+def _between(frame: pd.DataFrame, column: str, start, end) -> pd.DataFrame:
+    values = frame[column]
+    return frame[(values >= start) & (values < end)]
+
+
+def monitor_window(
+    model,
+    features: pd.DataFrame,
+    declarations: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    reference: tuple[pd.Timestamp, pd.Timestamp],
+    thresholds: Thresholds,
+    inspection_rate: float,
+    contract,
+    reconcile_weeks: int = 4,
+) -> dict:
+    """Everything monitoring measures for one window against the model's reference period.
+
+    ``features``/``declarations`` are the lake tables (at least the reference and window
+    periods); ``outcomes`` the inspection outcomes, of which only those known before the
+    window's end count as matured. Returns a JSON-ready report with the decision.
+    """
+    from features.definitions import FEATURES_BY_NAME  # the catalogue, read when needed
+
+    start, end = (pd.Timestamp(x) for x in window)
+    ref_start, ref_end = (pd.Timestamp(x) for x in reference)
+    ref_rows = monitoring_inputs(_between(features, "declared_at", ref_start, ref_end))
+    win_rows = monitoring_inputs(_between(features, "declared_at", start, end))
+
+    names = [n for n in model.spec.names if n in FEATURES_BY_NAME and n in win_rows.columns]
+    trending = [n for n in names if is_trending(FEATURES_BY_NAME[n])]
+    numeric = [n for n in names if n not in trending and FEATURES_BY_NAME[n].kind == "numeric"]
+    categorical = [n for n in names if FEATURES_BY_NAME[n].kind == "categorical"]
+    if SEGMENT in win_rows.columns:
+        categorical.append(SEGMENT)
+    assessed = input_drift(ref_rows, win_rows, numeric, categorical)
+    reported = input_drift(ref_rows, win_rows, trending, [])
+    key = key_inputs(model, thresholds.key_features)
+
+    ref_scores = model.predict_proba(model.spec.encode(ref_rows)) if len(ref_rows) else {}
+    win_scores = model.predict_proba(model.spec.encode(win_rows)) if len(win_rows) else {}
+    scores = [
+        score_drift(c, ref_scores[c], win_scores[c], inspection_rate)
+        for c in model.categories
+        if len(ref_rows) and len(win_rows)
+    ]
+    cutoffs = {s.category: s.cutoff for s in scores}
+
+    quality = quality_drift(
+        _between(declarations, "declared_at", ref_start, ref_end),
+        _between(declarations, "declared_at", start, end),
+        contract,
+    )
+
+    keys = ["declaration_id", "item_no"]
+    labels = outcomes[[*keys, "outcome_known_at", *(f"finding_{c}" for c in model.categories)]]
+    inspected = win_rows.merge(labels, on=keys, how="inner")
+    outcome_rows = []
+    if len(inspected) and cutoffs:
+        probability = model.predict_proba(model.spec.encode(inspected))
+        matured = (inspected["outcome_known_at"] < end).to_numpy()
+        outcome_rows = [
+            outcome_performance(
+                c,
+                probability[c],
+                inspected[f"finding_{c}"].to_numpy(dtype=float),
+                matured,
+                cutoffs[c],
+            )
+            for c in model.categories
+        ]
+
+    reconciliations = []
+    for k in range(1, reconcile_weeks + 1):
+        lo, hi = start - pd.Timedelta(days=7 * k), start - pd.Timedelta(days=7 * (k - 1))
+        earlier = _between(features, "declared_at", lo, hi).merge(labels, on=keys, how="inner")
+        if earlier.empty or not cutoffs:
+            continue
+        probability = model.predict_proba(model.spec.encode(earlier))
+        known_then = (earlier["outcome_known_at"] < hi).to_numpy()
+        known_now = (earlier["outcome_known_at"] < end).to_numpy()
+        for c in model.categories:
+            reconciliations.append(
+                reconcile(
+                    c,
+                    (str(lo), str(hi)),
+                    probability[c],
+                    earlier[f"finding_{c}"].to_numpy(dtype=float),
+                    known_then,
+                    known_now,
+                    cutoffs[c],
+                )
+            )
+
+    assessment = assess(assessed, scores, quality, outcome_rows, key, thresholds, len(win_rows))
+    return {
+        "window": {"start": str(start), "end": str(end), "rows": len(win_rows)},
+        "reference": {"start": str(ref_start), "end": str(ref_end), "rows": len(ref_rows)},
+        "inspection_rate": inspection_rate,
+        "key_inputs": sorted({*key, SEGMENT}),
+        **assessment.to_dict(),
+        "thresholds": asdict(thresholds),
+        "inputs": [f.to_dict() for f in assessed],
+        "trending_inputs": [f.to_dict() for f in reported],
+        "scores": [s.to_dict() for s in scores],
+        "quality": [q.to_dict() for q in quality],
+        "outcomes": [o.to_dict() for o in outcome_rows],
+        "reconciliation": [r.to_dict() for r in reconciliations],
+    }

@@ -213,12 +213,17 @@ def decide(
                 "(labels still maturing): nothing to compare",
             }
         )
-        return GateDecision(False, GATE_METRIC, float("nan"), float("nan"), [], checks, per_category)
+        return GateDecision(
+            False, GATE_METRIC, float("nan"), float("nan"), [], checks, per_category
+        )
 
     def mean(name: str, key: str) -> float:
         return float(np.mean([per_category[c][name][key] for c in gated]))
 
-    champion_score, challenger_score = mean("champion", GATE_METRIC), mean("challenger", GATE_METRIC)
+    champion_score, challenger_score = (
+        mean("champion", GATE_METRIC),
+        mean("challenger", GATE_METRIC),
+    )
     better = challenger_score > champion_score + gate.min_gain
     checks.append(
         {

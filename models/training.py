@@ -17,7 +17,7 @@ import pandas as pd
 from features.definitions import FEATURE_NAMES
 from features.spec import FeatureSpec
 from models import calibration
-from models.bundle import LEVEL_TOP_SHARES, CategoryModel, RiskModel
+from models.bundle import DEFAULT_INSPECTION_CAPACITY, CategoryModel, RiskModel, level_top_shares
 from models.metrics import INSPECTION_RATES, classification_report, value_captured_at
 from sources.contracts import RISK_CATEGORIES
 
@@ -52,6 +52,7 @@ class TrainingConfig:
         }
     )
     early_stopping_rounds: int = 100
+    inspection_capacity: float = DEFAULT_INSPECTION_CAPACITY
 
 
 @dataclass
@@ -112,9 +113,9 @@ def _classifier(config: TrainingConfig) -> lgb.LGBMClassifier:
     )
 
 
-def level_cutoffs(probabilities: np.ndarray) -> list[float]:
+def level_cutoffs(probabilities: np.ndarray, shares: tuple[float, ...]) -> list[float]:
     """Probability cut-offs for levels 2, 3, 4 from recent declarations' scores."""
-    return [float(np.quantile(probabilities, 1.0 - share)) for share in LEVEL_TOP_SHARES]
+    return [float(np.quantile(probabilities, 1.0 - share)) for share in shares]
 
 
 def train_risk_model(
@@ -152,6 +153,7 @@ def fit_windows(
     the period the model will score, labels not needed: they set the level cut-offs.
     """
     spec = FeatureSpec.fit(windows["train"])
+    shares = level_top_shares(config.inspection_capacity)
     matrices = {name: spec.encode(frame) for name, frame in windows.items()}
     recent_matrix = spec.encode(recent)
     has_test = "test" in windows
@@ -187,7 +189,9 @@ def fit_windows(
             test = windows["test"]
             raw = booster.predict(matrices["test"], raw_score=True)
             metrics.update(_test_metrics(test, y["test"], calibrator.apply(raw), category))
-        cutoffs = level_cutoffs(calibrator.apply(booster.predict(recent_matrix, raw_score=True)))
+        cutoffs = level_cutoffs(
+            calibrator.apply(booster.predict(recent_matrix, raw_score=True)), shares
+        )
         categories[category] = CategoryModel(category, booster, calibrator, cutoffs, metrics)
         report[category] = {"status": "scored", **metrics}
         choices[category] = comparison
@@ -202,13 +206,14 @@ def fit_windows(
         "rows": {name: len(frame) for name, frame in windows.items()},
         "feature_fingerprint": spec.fingerprint(),
         "feature_names": list(FEATURE_NAMES),
-        "level_top_shares": list(LEVEL_TOP_SHARES),
+        "inspection_capacity": config.inspection_capacity,
+        "level_top_shares": list(shares),
         "seed": config.seed,
     }
     model = RiskModel(spec, categories, not_scored, metadata)
     if categories:
         recent_overall, _ = model.overall(model.predict_proba(recent_matrix))
-        model.overall_cutoffs = level_cutoffs(recent_overall)
+        model.overall_cutoffs = level_cutoffs(recent_overall, shares)
     test_rows = windows["test"] if has_test else windows["calibration"].iloc[:0]
     return TrainingResult(model, report, window_bounds, test_rows, choices)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
-from sources.generator import GeneratorConfig, generate
 
 from customs_risk.settings import Settings, get_settings
 from features.compute import build_entity_state, feature_frame
@@ -21,6 +20,7 @@ from models.bundle import RiskModel
 from models.registry import download_bundle, log_and_register, resolve_alias
 from models.training import TrainingConfig, train_risk_model
 from serving.scoring import Scorer
+from sources.generator import GeneratorConfig, generate
 from sources.lake import DataLake, replace_directory, replace_layer, write_parquet
 from sources.validation import require_valid, validate_sources
 
@@ -94,7 +94,11 @@ def train_and_register(settings: Settings | None = None, validation: dict | None
         features,
         outcomes,
         as_of,
-        TrainingConfig(min_positives=settings.min_positives, seed=settings.seed),
+        TrainingConfig(
+            min_positives=settings.min_positives,
+            seed=settings.seed,
+            inspection_capacity=settings.inspection_capacity,
+        ),
     )
     lineage = {
         "features_path": str(lake.features),

@@ -82,10 +82,31 @@ class Reason(BaseModel):
     contribution: float = Field(description="Log-odds contribution (TreeSHAP), signed.")
 
 
+class Severity(BaseModel):
+    measure: str = Field(description="What the value measures.")
+    value: float
+
+
+class Trend(BaseModel):
+    direction: Literal["rising", "stable", "falling", "unknown"] = Field(
+        description="Findings rate of the HS chapter × origin segment, last 90 days against "
+        "the 275 days before (outcomes known before the declaration)."
+    )
+    recent_rate: float | None
+    previous_rate: float | None
+
+
 class CategoryRisk(BaseModel):
+    """Art. 10 assessment of one category."""
+
     probability: float = Field(description="Calibrated probability of a finding.")
-    level: int = Field(ge=1, le=4, description="Risk level: 4 highest.")
-    reasons: list[Reason]
+    likelihood: float = Field(description="Art. 10 likelihood: the calibrated probability.")
+    severity: Severity = Field(description="Art. 10 severity: what is at stake.")
+    trend: Trend = Field(description="Art. 10 trend of the declaration's segment.")
+    level: int = Field(
+        ge=1, le=4, description="Risk level from probability and capacity: 4 highest."
+    )
+    reasons: list[Reason] = Field(description="Hazard factors: top TreeSHAP contributions.")
 
 
 class Decision(BaseModel):

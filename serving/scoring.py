@@ -18,6 +18,7 @@ import pandas as pd
 
 from features.compute import columns_from_records, compute_features, declaration_columns
 from features.state import EntityState
+from models.assessment import segment_trends, severity
 from models.bundle import RiskModel
 from models.explain import reasons
 
@@ -50,9 +51,9 @@ class Scorer:
         ``explain=False`` skips the TreeSHAP reasons (about 0.4 ms per category and
         declaration), for callers that need only probabilities and levels.
         """
-        matrix = self.model.spec.encode(
-            compute_features(columns_from_records(declarations), self.state)
-        )
+        columns = columns_from_records(declarations)
+        matrix = self.model.spec.encode(compute_features(columns, self.state))
+        trends = segment_trends(columns, self.state)
         per_category = {}
         for category, model in self.model.categories.items():
             if explain:
@@ -68,6 +69,14 @@ class Scorer:
             risks = {
                 category: {
                     "probability": round(float(probability[i]), 6),
+                    "likelihood": round(float(probability[i]), 6),
+                    "severity": severity(
+                        category,
+                        float(columns["value_cny"][i]),
+                        float(columns["duty_rate"][i]),
+                        float(columns["net_weight_kg"][i]),
+                    ),
+                    "trend": trends[category][i],
                     "level": int(levels[i]),
                     "reasons": reasons(
                         contributions[i], matrix[i], self.model.spec, self.top_reasons

@@ -15,7 +15,9 @@ so the same feature and model code runs on them. Mapping (README, "KCS benchmark
 | HS6 Code | hs_code (6 digits, zero-padded) |
 | Country of Origin / Departure | origin_country / departure_country |
 | Tax Rate (%) | duty_rate (÷ 100) |
-| Tax Type / Country of Origin Indicator / Payment Type / Import Use | tax_type / origin_indicator / payment_type / import_use |
+| Tax Type | tax_type |
+| Country of Origin Indicator | origin_indicator |
+| Payment Type / Import Use | payment_type / import_use |
 | Net Mass | net_weight_kg, gross_weight_kg (no gross mass: equal to net), quantity in kg |
 | Item Price (KRW) | declared_value in KRW; value_cny at a fixed documented rate |
 
