@@ -80,3 +80,23 @@ def _trend(recent_hits, recent_n, before_hits, before_n) -> dict:
         "recent_rate": round(float(recent_rate), 4),
         "previous_rate": round(float(previous_rate), 4),
     }
+
+
+MIN_BIN_SUPPORT = 30  # held-out rows a calibration bin needs before its score is trusted
+
+
+def novelty_reasons(columns: Mapping[str, np.ndarray], state: EntityState) -> list[list[str]]:
+    """Per declaration, why its score rests on little experience (Art. 16), if it does."""
+    keys = entity_keys(columns)
+    t = to_seconds(columns["declared_at"])
+    consignee = state.aggregates["consignee_declarations"].window_sums(keys["consignee"], t, None)
+    pair = state.aggregates["hs6_origin_unit_value"].window_sums(keys["hs6_origin"], t, None)
+    reasons: list[list[str]] = []
+    for row in range(len(t)):
+        found = []
+        if consignee[row, 0] == 0:
+            found.append("new consignee: no earlier declaration")
+        if pair[row, 0] == 0:
+            found.append("HS subheading × origin never declared before")
+        reasons.append(found)
+    return reasons

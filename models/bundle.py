@@ -15,6 +15,7 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from scipy.stats import beta
 
 from features.spec import FeatureSpec
 from models.calibration import Calibrator
@@ -45,6 +46,23 @@ class CategoryModel:
     calibrator: Calibrator
     level_cutoffs: list[float]  # calibrated probability at which levels 2, 3, 4 start
     metrics: dict = field(default_factory=dict)
+    # Calibration support (Art. 16): held-out rows per probability bin and their findings.
+    support: dict = field(default_factory=dict)
+
+    def uncertainty(self, probability: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per score: held-out rows behind its calibration bin, and a 90 % interval.
+
+        The interval is the Jeffreys interval of the bin's observed finding rate: narrow
+        where many held-out declarations with this score were seen, wide where few were.
+        """
+        edges = np.asarray(self.support.get("edges", []), dtype=float)
+        counts = np.asarray(self.support.get("counts", [0]), dtype=float)
+        hits = np.asarray(self.support.get("positives", [0]), dtype=float)
+        index = np.clip(np.searchsorted(edges, probability, side="right") - 1, 0, len(counts) - 1)
+        n, k = counts[index], hits[index]
+        low = beta.ppf(0.05, k + 0.5, n - k + 0.5)
+        high = beta.ppf(0.95, k + 0.5, n - k + 0.5)
+        return n, np.where(k > 0, low, 0.0), np.where(k < n, high, 1.0)
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """TreeSHAP contributions in log-odds; the last column is the expected value."""
@@ -112,6 +130,7 @@ class RiskModel:
                 c: {
                     "calibrator": m.calibrator.to_dict(),
                     "level_cutoffs": m.level_cutoffs,
+                    "support": m.support,
                     "metrics": m.metrics,
                 }
                 for c, m in self.categories.items()
@@ -135,6 +154,7 @@ class RiskModel:
                 Calibrator.from_dict(entry["calibrator"]),
                 list(entry["level_cutoffs"]),
                 entry.get("metrics", {}),
+                entry.get("support", {}),
             )
             for c, entry in manifest["categories"].items()
         }

@@ -113,6 +113,18 @@ def _classifier(config: TrainingConfig) -> lgb.LGBMClassifier:
     )
 
 
+def calibration_support(probability: np.ndarray, y: np.ndarray, bins: int = 10) -> dict:
+    """Held-out rows and findings per probability bin (bins at quantiles, so each is used)."""
+    edges = np.unique(np.quantile(probability, np.linspace(0, 1, bins + 1)[:-1]))
+    edges[0] = 0.0
+    index = np.searchsorted(edges, probability, side="right") - 1
+    return {
+        "edges": edges.tolist(),
+        "counts": np.bincount(index, minlength=len(edges)).tolist(),
+        "positives": np.bincount(index, weights=y, minlength=len(edges)).tolist(),
+    }
+
+
 def level_cutoffs(probabilities: np.ndarray, shares: tuple[float, ...]) -> list[float]:
     """Probability cut-offs for levels 2, 3, 4 from recent declarations' scores."""
     return [float(np.quantile(probabilities, 1.0 - share)) for share in shares]
@@ -192,7 +204,11 @@ def fit_windows(
         cutoffs = level_cutoffs(
             calibrator.apply(booster.predict(recent_matrix, raw_score=True)), shares
         )
-        categories[category] = CategoryModel(category, booster, calibrator, cutoffs, metrics)
+        calibrated = calibrator.apply(booster.predict(matrices["calibration"], raw_score=True))
+        support = calibration_support(calibrated, y["calibration"])
+        categories[category] = CategoryModel(
+            category, booster, calibrator, cutoffs, metrics, support
+        )
         report[category] = {"status": "scored", **metrics}
         choices[category] = comparison
 

@@ -96,6 +96,14 @@ class Trend(BaseModel):
     previous_rate: float | None
 
 
+class Uncertainty(BaseModel):
+    interval_90: list[float] = Field(
+        description="90 % Jeffreys interval of the finding rate among held-out declarations "
+        "whose calibrated score fell in the same bin."
+    )
+    calibration_support: int = Field(description="Held-out declarations in that bin.")
+
+
 class CategoryRisk(BaseModel):
     """Art. 10 assessment of one category."""
 
@@ -103,6 +111,7 @@ class CategoryRisk(BaseModel):
     likelihood: float = Field(description="Art. 10 likelihood: the calibrated probability.")
     severity: Severity = Field(description="Art. 10 severity: what is at stake.")
     trend: Trend = Field(description="Art. 10 trend of the declaration's segment.")
+    uncertainty: Uncertainty = Field(description="Art. 16: how well the score is supported.")
     level: int = Field(
         ge=1, le=4, description="Risk level from probability and capacity: 4 highest."
     )
@@ -122,6 +131,11 @@ class Decision(BaseModel):
         "independent)."
     )
     overall_level: int = Field(ge=1, le=4, description="Level of the overall probability.")
+    low_support: bool = Field(
+        description="Art. 16: the score rests on little experience (new consignee, unseen "
+        "HS × origin pair, or a sparsely supported calibration bin); a candidate for sampling."
+    )
+    low_support_reasons: list[str]
     risks: dict[str, CategoryRisk]
     not_scored: dict[str, str] = Field(
         description="Categories without a model and why (e.g. too few labels)."

@@ -18,7 +18,7 @@ import pandas as pd
 
 from features.compute import columns_from_records, compute_features, declaration_columns
 from features.state import EntityState
-from models.assessment import segment_trends, severity
+from models.assessment import MIN_BIN_SUPPORT, novelty_reasons, segment_trends, severity
 from models.bundle import RiskModel
 from models.explain import reasons
 
@@ -54,6 +54,7 @@ class Scorer:
         columns = columns_from_records(declarations)
         matrix = self.model.spec.encode(compute_features(columns, self.state))
         trends = segment_trends(columns, self.state)
+        novelty = novelty_reasons(columns, self.state)
         per_category = {}
         for category, model in self.model.categories.items():
             if explain:
@@ -61,8 +62,14 @@ class Scorer:
                 probability = model.probability_from_contributions(contributions)
             else:
                 contributions, probability = None, model.probability(matrix)
-            per_category[category] = (contributions, probability, model.level(probability))
+            per_category[category] = (
+                contributions,
+                probability,
+                model.level(probability),
+                model.uncertainty(probability),
+            )
         overall, overall_level = self.model.overall({c: v[1] for c, v in per_category.items()})
+        # Art. 16: where experience is thin the score is flagged, so it can be sampled to learn.
         scored_at = datetime.now(UTC).isoformat()
         decisions = []
         for i, declaration in enumerate(declarations):
@@ -77,6 +84,10 @@ class Scorer:
                         float(columns["net_weight_kg"][i]),
                     ),
                     "trend": trends[category][i],
+                    "uncertainty": {
+                        "interval_90": [round(float(low[i]), 6), round(float(high[i]), 6)],
+                        "calibration_support": int(support[i]),
+                    },
                     "level": int(levels[i]),
                     "reasons": reasons(
                         contributions[i], matrix[i], self.model.spec, self.top_reasons
@@ -84,8 +95,18 @@ class Scorer:
                     if explain
                     else [],
                 }
-                for category, (contributions, probability, levels) in per_category.items()
+                for category, (contributions, probability, levels, (support, low, high)) in (
+                    per_category.items()
+                )
             }
+            sparse = [
+                c
+                for c, r in risks.items()
+                if r["uncertainty"]["calibration_support"] < MIN_BIN_SUPPORT
+            ]
+            low_support = novelty[i] + (
+                [f"few held-out cases behind the score of: {', '.join(sparse)}"] if sparse else []
+            )
             decisions.append(
                 {
                     "request_id": str(uuid.uuid4()),
@@ -97,6 +118,8 @@ class Scorer:
                     "scored_at": scored_at,
                     "overall_probability": round(float(overall[i]), 6) if len(overall) else 0.0,
                     "overall_level": int(overall_level[i]) if len(overall_level) else 1,
+                    "low_support": bool(low_support),
+                    "low_support_reasons": low_support,
                     "risks": risks,
                     "not_scored": dict(self.model.not_scored),
                     "reasons_unit": CONTRIBUTION_UNIT,

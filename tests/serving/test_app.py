@@ -43,12 +43,22 @@ def test_example_declaration_gets_probabilities_levels_and_reasons(client):
     assert body["declaration_id"] == EXAMPLE["declaration"]["declaration_id"]
     assert body["model_version"] == "1"
     assert set(body["risks"]) | set(body["not_scored"]) == set(RISK_CATEGORIES)
-    for risk in body["risks"].values():
+    declaration = EXAMPLE["declaration"]
+    for category, risk in body["risks"].items():
         assert 0.0 <= risk["probability"] <= 1.0
         assert 1 <= risk["level"] <= 4
+        assert risk["likelihood"] == risk["probability"]
+        assert risk["trend"]["direction"] in {"rising", "stable", "falling", "unknown"}
+        low, high = risk["uncertainty"]["interval_90"]
+        assert 0.0 <= low <= high <= 1.0 and risk["uncertainty"]["calibration_support"] >= 0
+        if category == "revenue":
+            stake = declaration["value_cny"] * declaration["duty_rate"]
+            assert risk["severity"]["value"] == pytest.approx(stake, rel=1e-6)
         assert risk["reasons"] and {"feature", "label", "value", "contribution"} <= set(
             risk["reasons"][0]
         )
+    # the example's consignee is unknown to the small test project: flagged (Art. 16)
+    assert body["low_support"] and any("new consignee" in r for r in body["low_support_reasons"])
     any_finding = 1 - np.prod([1 - r["probability"] for r in body["risks"].values()])
     assert body["overall_probability"] == pytest.approx(any_finding, abs=1e-5)
     assert 1 <= body["overall_level"] <= 4
