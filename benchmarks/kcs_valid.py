@@ -63,12 +63,15 @@ def main() -> None:
         report = run_kcs(head, tail, valid_path, KcsConfig(), with_baseline=False)
     truth = kcs.labels(valid)
     baselines = {
-        "whole train file": {t: target_report(truth[t].to_numpy(), baseline_scores(train, valid, t))
-                             for t in kcs.TARGETS},
-        "train head only": {t: target_report(truth[t].to_numpy(),
-                                             baseline_scores(train[dates < cut], valid, t))
-                            for t in kcs.TARGETS},
-    }  # fmt: skip
+        "whole train file": {
+            t: target_report(truth[t].to_numpy(), baseline_scores(train, valid, t))
+            for t in kcs.TARGETS
+        },
+        "train head only": {
+            t: target_report(truth[t].to_numpy(), baseline_scores(train[dates < cut], valid, t))
+            for t in kcs.TARGETS
+        },
+    }
     report["baseline"] = baselines
     report["split"] = {"train_head_before": str(cut.date()), "test": "valid file"}
 
@@ -81,8 +84,10 @@ def main() -> None:
         rows = {"platform": ours, "baseline (issue 3 quote)": QUOTED_BASELINE[target]}
         rows |= {f"baseline, {k}": _row(v[target]) for k, v in baselines.items()}
         for name, r in rows.items():
-            print(f"{target:15} {name:28} {r['auc_roc']:8.3f} {r['auc_pr']:8.3f} {r['p5']:7.3f} "
-                  f"{r['p10']:7.3f} {r['ece']:7.3f}")  # fmt: skip
+            print(
+                f"{target:15} {name:28} {r['auc_roc']:8.3f} {r['auc_pr']:8.3f} {r['p5']:7.3f} "
+                f"{r['p10']:7.3f} {r['ece']:7.3f}"
+            )
         bar = {k: max(r[k] for n, r in rows.items() if n != "platform") for k in ours}
         checks = {f"{m} ≥ bar + {d}": ours[m] >= bar[m] + d for m, d in MARGINS[target].items()}
         checks[f"ece ≤ {ECE_MAX}"] = ours["ece"] <= ECE_MAX
@@ -90,6 +95,23 @@ def main() -> None:
         for name, ok in checks.items():
             print(f"{'':15} {'PASS' if ok else 'FAIL'} {name} (bar = best baseline row)")
     report["verdicts"] = verdicts
+    for target, check in report["uncertainty"].items():
+        if not isinstance(check, dict):
+            continue
+        flagged, rest = check.get("flagged", {}), check.get("not_flagged", {})
+        print(
+            f"uncertainty {target}: {check['flagged_share']:.1%} flagged; Brier flagged "
+            f"{flagged.get('brier', float('nan')):.4f} vs {rest.get('brier', float('nan')):.4f}"
+            f", log loss {flagged.get('log_loss', float('nan')):.4f} vs "
+            f"{rest.get('log_loss', float('nan')):.4f}"
+        )
+    ranking = report["revenue_ranking"]
+    print(
+        "duty at stake captured (proxy Item Price × Tax Rate) at 1/2/5/10 %: by probability "
+        + ", ".join(f"{v:.3f}" for v in ranking["by_fraud_probability"].values())
+        + "; by expected duty at risk "
+        + ", ".join(f"{v:.3f}" for v in ranking["by_expected_duty_at_risk"].values())
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str))
     print(f"platform fit + score: {report['seconds']} s; report → {args.out}")

@@ -51,6 +51,78 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="API bind address.")
     port: int = Field(8000, description="API port (`PORT` also works).")
     top_reasons: int = Field(5, description="Reasons returned per category.")
+    # Re-assessment (Art. 18): monitoring, re-evaluation, promotion, hot reload.
+    monitoring_experiment: str = Field(
+        "customs-risk-monitoring", description="MLflow experiment of monitoring runs."
+    )
+    monitor_window_days: int = Field(7, ge=1, description="Days of declarations per window.")
+    monitor_reference_days: int = Field(
+        28, ge=7, description="Days before the champion's training date used as reference."
+    )
+    drift_psi_warn: float = Field(0.1, description="PSI from which an input is reported.")
+    drift_psi_alert: float = Field(0.25, description="PSI from which an input has drifted.")
+    drift_score_psi_alert: float = Field(
+        0.1, description="PSI from which a category's score distribution has drifted."
+    )
+    drift_alpha: float = Field(
+        0.01, description="Family-wise significance, Bonferroni-split over the tests."
+    )
+    drift_key_inputs: int = Field(
+        10, description="Champion's top inputs (by gain) whose drift alone alerts."
+    )
+    drift_min_drifted_inputs: int = Field(
+        3, description="Drifted inputs (any) that together alert."
+    )
+    drift_null_rate_alert: float = Field(
+        0.05, description="Change of a column's null rate that alerts."
+    )
+    drift_out_of_contract_alert: float = Field(
+        0.01, description="Share of a column's rows breaking the contract that alerts."
+    )
+    drift_calibration_z_alert: float = Field(
+        4.0, description="|z| of observed vs expected findings (matured labels) that alerts."
+    )
+    drift_calibration_ratio_alert: float = Field(
+        1.5, description="Observed/expected findings ratio (or its inverse) that alerts."
+    )
+    drift_min_window_rows: int = Field(
+        200, description="Declarations a window needs to be assessed."
+    )
+    reevaluation_trigger: str = Field(
+        "auto",
+        pattern="^(auto|inline|event)$",
+        description="On alert: `inline` re-evaluates in the monitor run, `event` leaves it to "
+        "the Prefect trigger; `auto` = inline unless a Prefect server is configured.",
+    )
+    reevaluation_window_days: int = Field(
+        21, ge=7, description="Most recent matured days on which champion and challenger compete."
+    )
+    reevaluation_holdout_days: int = Field(
+        56,
+        ge=7,
+        description="Recent days split at random for stopping and calibration.",
+    )
+    reevaluation_cooldown_days: int = Field(
+        14, ge=0, description="Days after a re-evaluation that kept the champion before another."
+    )
+    gate_min_gain: float = Field(
+        0.0, ge=0, description="Mean AUC-PR gain the challenger needs over the champion."
+    )
+    gate_min_positives: int = Field(
+        10, ge=1, description="Positives a category needs in the window to be compared."
+    )
+    gate_worse_confidence: float = Field(
+        0.95, description="Bootstrap confidence at which a category counts as worse."
+    )
+    gate_max_ece_increase: float = Field(
+        0.01, ge=0, description="Rise of mean calibration error the gate tolerates."
+    )
+    reload_interval_seconds: float = Field(
+        30.0, ge=0, description="How often the API checks the champion alias (0 = never)."
+    )
+    drift_demo: bool = Field(
+        True, description="`make run` ends with the drift → re-evaluation demo."
+    )
 
     @property
     def resolved_tracking_uri(self) -> str:

@@ -20,7 +20,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.compute import build_entity_state, feature_frame
+from features.compute import build_entity_state, declaration_columns, feature_frame
+from models.assessment import MIN_BIN_SUPPORT, novelty_reasons
 from models.metrics import INSPECTION_RATES, classification_report, value_captured_at
 from models.training import TrainingConfig, fit_windows
 from sources import kcs
@@ -104,7 +105,29 @@ def score_kcs(
     probabilities = result.model.predict_proba(result.model.spec.encode(test_features))
     missing = np.full(len(test_features), np.nan)
     scores = {t: probabilities.get(category, missing) for t, category in kcs.TARGETS.items()}
-    return scores, {"model": result.model, "report": result.report}
+    test_declarations = declarations[split == "test"]
+    novelty = novelty_reasons(declaration_columns(test_declarations), state)
+    flags = {}
+    for target, category in kcs.TARGETS.items():
+        if category in result.model.categories:
+            support, _, _ = result.model.categories[category].uncertainty(scores[target])
+            flags[target] = np.array([bool(r) for r in novelty]) | (support < MIN_BIN_SUPPORT)
+    return scores, {"model": result.model, "report": result.report, "low_support": flags}
+
+
+def uncertainty_check(y: np.ndarray, probability: np.ndarray, flagged: np.ndarray) -> dict:
+    """Do flagged (low-support) scores err more? Brier score and log loss by group."""
+    out = {"flagged_share": float(flagged.mean())}
+    for name, rows in (("flagged", flagged), ("not_flagged", ~flagged)):
+        if rows.any():
+            p = np.clip(probability[rows], 1e-6, 1 - 1e-6)
+            out[name] = {
+                "rows": int(rows.sum()),
+                "brier": float(np.mean((p - y[rows]) ** 2)),
+                "log_loss": float(-np.mean(y[rows] * np.log(p) + (1 - y[rows]) * np.log(1 - p))),
+                "positive_rate": float(y[rows].mean()),
+            }
+    return out
 
 
 def baseline_scores(
@@ -167,6 +190,14 @@ def run_kcs(
             ),
         },
         "not_scored": fitted["model"].not_scored,
+        "uncertainty": {
+            "note": "flagged = new consignee, unseen HS6 × origin pair, or a calibration bin "
+            "with fewer than 30 held-out rows (Art. 16); errors compared by group",
+            **{
+                t: uncertainty_check(truth[t].to_numpy(), scores[t], flags)
+                for t, flags in fitted["low_support"].items()
+            },
+        },
     }
     if with_baseline:
         report["baseline"] = {

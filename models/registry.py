@@ -86,8 +86,13 @@ def log_and_register(
     validation: dict | None = None,
     lineage: dict | None = None,
     training_features: pd.DataFrame | None = None,
+    gate: bool = True,
 ) -> RegisteredModel:
-    """Log a training run with its evidence, register the model, and apply the champion gate."""
+    """Log a training run with its evidence, register the model, and apply the champion gate.
+
+    ``gate=False`` registers the version as ``challenger`` only: the caller decides
+    (re-evaluation applies its own gate, ``models.promotion``).
+    """
     configure(settings)
     model = result.model
     with mlflow.start_run(run_name="train-risk-model") as run:
@@ -149,7 +154,16 @@ def log_and_register(
                 registered_model_name=settings.model_name,
             )
         version = str(info.registered_model_version)
-        decision = promote_if_better(settings, version, model, result.test_features)
+        if gate:
+            decision = promote_if_better(settings, version, model, result.test_features)
+        else:
+            use_store(settings).set_registered_model_alias(settings.model_name, CHALLENGER, version)
+            decision = {
+                "candidate_version": version,
+                "promoted": False,
+                "outcome": "registered as challenger (decided by re-evaluation)",
+                "champion_version_after": resolve_alias(settings, CHAMPION),
+            }
         mlflow.log_dict(decision, "registry/champion_decision.json")
         mlflow.set_tag("registry.decision", decision["outcome"])
     return RegisteredModel(run.info.run_id, version, decision["promoted"], decision)
@@ -283,3 +297,48 @@ def load_version(settings: Settings, version: str) -> RiskModel:
 def resolve_alias(settings: Settings, alias: str) -> str | None:
     """The version an alias points at, or None."""
     return _alias_version(use_store(settings), settings.model_name, alias)
+
+
+def set_alias(settings: Settings, alias: str, version: str | None) -> None:
+    """Point ``alias`` at ``version``; ``None`` removes the alias."""
+    client = use_store(settings)
+    if version is None:
+        if _alias_version(client, settings.model_name, alias) is not None:
+            client.delete_registered_model_alias(settings.model_name, alias)
+    else:
+        client.set_registered_model_alias(settings.model_name, alias, version)
+
+
+def promote(settings: Settings, version: str) -> dict:
+    """Make ``version`` the champion; the replaced champion becomes ``previous``."""
+    before = resolve_alias(settings, CHAMPION)
+    if before is not None and before != version:
+        set_alias(settings, PREVIOUS, before)
+    set_alias(settings, CHAMPION, version)
+    if resolve_alias(settings, CHALLENGER) == version:
+        set_alias(settings, CHALLENGER, None)
+    return {"champion_version_before": before, "champion_version_after": version}
+
+
+def rollback(settings: Settings) -> dict:
+    """Restore ``previous`` as champion; the demoted version is left as ``challenger``.
+
+    Only one step is kept: after a rollback there is no ``previous`` until the next
+    promotion, so a second rollback fails instead of flip-flopping.
+    """
+    previous = resolve_alias(settings, PREVIOUS)
+    if previous is None:
+        raise LookupError(f"no '{PREVIOUS}' alias on {settings.model_name}: nothing to roll back")
+    demoted = resolve_alias(settings, CHAMPION)
+    set_alias(settings, CHAMPION, previous)
+    set_alias(settings, PREVIOUS, None)
+    if demoted is not None and demoted != previous:
+        set_alias(settings, CHALLENGER, demoted)
+    return {"champion_version_before": demoted, "champion_version_after": previous}
+
+
+def tag_version(settings: Settings, version: str, tags: dict) -> None:
+    """Set tags on a registered model version (e.g. a re-evaluation's decision)."""
+    client = use_store(settings)
+    for key, value in tags.items():
+        client.set_model_version_tag(settings.model_name, version, key, str(value)[:5000])

@@ -89,7 +89,7 @@ def test_same_declaration_same_decision_inputs(client):
         ("value_cny", -5, "greater than or equal"),
         ("transport_mode", "teleport", "sea"),
         ("declared_at", "yesterday", "datetime"),
-        ("consignee_id", "short", "pattern"),
+        ("consignee_id", "no spaces!", "pattern"),
     ],
 )
 def test_invalid_field_gets_422_naming_field_and_reason(client, field, value, reason):
