@@ -1,0 +1,490 @@
+"""Re-assessment (Art. 18) as Prefect flows: monitor → (event) → re-evaluate → promote.
+
+Thin orchestration over ``models.drift``, ``models.promotion`` and
+``models.effectiveness``. Every run is recorded in the MLflow monitoring experiment
+(``CUSTOMS_RISK_MONITORING_EXPERIMENT``): a ``monitor`` run per window with its HTML
+report, a ``reevaluate`` run per decision, a ``rollback`` run, an ``effectiveness`` run.
+
+On alert, ``monitor`` emits the Prefect event ``customs-risk.drift.detected``; the
+``reevaluate`` deployment (``pipelines.deployments``) is triggered by it on a Prefect
+server. With no server configured (the embedded default) ``monitor`` re-evaluates inline.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from prefect import flow, get_run_logger
+
+from customs_risk.settings import Settings, get_settings
+from models import drift, promotion
+from models.bundle import RiskModel
+from models.effectiveness import effectiveness as effectiveness_windows
+from models.monitor_report import render_html
+from models.registry import (
+    CHAMPION,
+    configure,
+    load_version,
+    log_and_register,
+    resolve_alias,
+    tag_version,
+    use_store,
+)
+from models.registry import promote as promote_version
+from models.registry import rollback as rollback_aliases
+from models.training import TrainingConfig, labelled_rows
+from sources.contracts import DECLARATIONS
+from sources.lake import DataLake
+
+DRIFT_EVENT = "customs-risk.drift.detected"
+_MODELS: dict[tuple[str, str, str], RiskModel] = {}  # registered versions never change
+
+
+def _settings(settings: Settings | None) -> Settings:
+    return settings or get_settings()
+
+
+def thresholds(settings: Settings) -> drift.Thresholds:
+    """The drift thresholds in force (settings ``CUSTOMS_RISK_DRIFT_*``)."""
+    return drift.Thresholds(
+        psi_warn=settings.drift_psi_warn,
+        psi_alert=settings.drift_psi_alert,
+        score_psi_alert=settings.drift_score_psi_alert,
+        alpha=settings.drift_alpha,
+        key_features=settings.drift_key_inputs,
+        min_drifted_features=settings.drift_min_drifted_inputs,
+        null_rate_alert=settings.drift_null_rate_alert,
+        out_of_contract_alert=settings.drift_out_of_contract_alert,
+        calibration_z_alert=settings.drift_calibration_z_alert,
+        calibration_ratio_alert=settings.drift_calibration_ratio_alert,
+        min_window_rows=settings.drift_min_window_rows,
+    )
+
+
+def gate_config(settings: Settings) -> promotion.GateConfig:
+    """The promotion gate in force (settings ``CUSTOMS_RISK_GATE_*``)."""
+    return promotion.GateConfig(
+        min_gain=settings.gate_min_gain,
+        min_positives=settings.gate_min_positives,
+        worse_confidence=settings.gate_worse_confidence,
+        max_ece_increase=settings.gate_max_ece_increase,
+        seed=settings.seed,
+    )
+
+
+def registered_model(settings: Settings, version: str) -> RiskModel:
+    """A registered version's bundle, downloaded once per process."""
+    key = (settings.resolved_tracking_uri, settings.model_name, version)
+    if key not in _MODELS:
+        _MODELS[key] = load_version(settings, version)
+    return _MODELS[key]
+
+
+def champion(settings: Settings) -> tuple[str, RiskModel]:
+    version = resolve_alias(settings, CHAMPION)
+    if version is None:
+        raise LookupError(f"no '{CHAMPION}' alias on {settings.model_name}: train first")
+    return version, registered_model(settings, version)
+
+
+def lake_tables(settings: Settings) -> dict[str, pd.DataFrame]:
+    """Feature table, validated declarations and inspection outcomes."""
+    lake = DataLake(settings.data_dir)
+    return {
+        "features": pd.read_parquet(lake.features),
+        "declarations": pd.read_parquet(lake.source_path(lake.validated, "declarations")),
+        "outcomes": pd.read_parquet(lake.source_path(lake.validated, "inspection_outcomes")),
+    }
+
+
+def latest_end(features: pd.DataFrame) -> pd.Timestamp:
+    """Midnight after the latest declaration: windows cover whole days."""
+    return features["declared_at"].max().floor("D") + pd.Timedelta(days=1)
+
+
+def reevaluation_mode(settings: Settings) -> str:
+    """``inline`` or ``event``: ``auto`` is inline unless a Prefect server is configured.
+
+    The configured server is read from the environment and profile (a fresh Prefect
+    ``Settings``), not from the running context: the embedded ephemeral API and the test
+    harness are not servers that could run the triggered deployment.
+    """
+    mode = settings.reevaluation_trigger
+    if mode != "auto":
+        return mode
+    from prefect.settings import Settings as PrefectSettings
+
+    return "event" if PrefectSettings().api.url else "inline"
+
+
+def emit_drift_event(report: dict, settings: Settings) -> str | None:
+    """Emit ``customs-risk.drift.detected`` with the window, signals and model version."""
+    from prefect.events import emit_event
+
+    event = emit_event(
+        event=DRIFT_EVENT,
+        resource={
+            "prefect.resource.id": f"customs-risk.model.{settings.model_name}",
+            "prefect.resource.name": settings.model_name,
+        },
+        payload={
+            "window_start": report["window"]["start"],
+            "window_end": report["window"]["end"],
+            "signals": report["alert_signals"],
+            "model_name": settings.model_name,
+            "model_version": report["model"]["version"],
+        },
+    )
+    return str(event.id) if event is not None else None
+
+
+def _log_json(name: str, data: dict) -> None:
+    mlflow.log_text(json.dumps(data, indent=1, default=str), name)
+
+
+@flow(name="monitor")
+def monitor(
+    settings: Settings | None = None,
+    window_end: str | None = None,
+    window_days: int | None = None,
+    reevaluation: str | None = None,
+) -> dict:
+    """Drift of the latest window (or the one ending at ``window_end``) against the
+    champion's reference period; on alert, emit the event and maybe re-evaluate inline.
+
+    ``reevaluation``: ``inline``, ``event`` or ``none``; default from settings.
+    """
+    settings = _settings(settings)
+    logger = get_run_logger()
+    tables = lake_tables(settings)
+    end = pd.Timestamp(window_end) if window_end else latest_end(tables["features"])
+    start = end - pd.Timedelta(days=window_days or settings.monitor_window_days)
+    version, model = champion(settings)
+    as_of = pd.Timestamp(model.metadata["as_of"])
+    reference = (as_of - pd.Timedelta(days=settings.monitor_reference_days), as_of)
+    known = tables["outcomes"][tables["outcomes"]["inspected_at"] < end]
+    report = drift.monitor_window(
+        model,
+        tables["features"],
+        tables["declarations"],
+        known,
+        (start, end),
+        reference,
+        thresholds(settings),
+        settings.inspection_capacity,
+        DECLARATIONS,
+    )
+    report["model"] = {"name": settings.model_name, "version": version, "as_of": str(as_of)}
+
+    configure(settings, settings.monitoring_experiment)
+    with mlflow.start_run(run_name=f"monitor {start:%Y-%m-%d}") as run:
+        mlflow.set_tags(
+            {
+                "customs_risk.kind": "monitor",
+                "model_name": settings.model_name,
+                "model_version": version,
+                "status": report["status"],
+                "alert": str(report["alert"]).lower(),
+                "alert_signals": ",".join(report["alert_signals"])[:500],
+            }
+        )
+        mlflow.log_params(
+            {
+                "window_start": str(start),
+                "window_end": str(end),
+                "reference_start": str(reference[0]),
+                "reference_end": str(reference[1]),
+                "rows": report["window"]["rows"],
+            }
+        )
+        metrics = {f"score_psi.{s['category']}": s["psi"] for s in report["scores"]}
+        metrics.update({f"outcome_z.{o['category']}": o["calibration_z"] for o in report["outcomes"]})
+        metrics.update(
+            {
+                f"precision_matured.{o['category']}": o["precision_at_rate"]
+                for o in report["outcomes"]
+            }
+        )
+        metrics["max_input_psi"] = max((f["psi"] for f in report["inputs"]), default=0.0)
+        metrics["alert_signals"] = len(report["alert_signals"])
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
+        _log_json("drift/report.json", report)
+        mlflow.log_text(render_html(report), "drift/report.html")
+    report["mlflow_run_id"] = run.info.run_id
+    logger.info(
+        "window %s → %s: %s %s", start, end, report["status"], report["alert_signals"] or ""
+    )
+
+    report["event_id"] = None
+    report["reevaluation"] = None
+    if report["alert"]:
+        report["event_id"] = emit_drift_event(report, settings)
+        mode = reevaluation or reevaluation_mode(settings)
+        if mode == "inline":
+            result = reevaluate(
+                settings,
+                as_of=str(end),
+                since=str(start),
+                signals=report["alert_signals"],
+            )
+            report["reevaluation"] = result
+            client = use_store(settings)
+            client.set_tag(run.info.run_id, "reevaluation.outcome", result["outcome"])
+        else:
+            logger.info("drift event %s emitted; re-evaluation left to its trigger", DRIFT_EVENT)
+    return report
+
+
+def _last_kept(settings: Settings, as_of: pd.Timestamp) -> pd.Timestamp | None:
+    """As-of time of the latest re-evaluation that compared and kept the champion."""
+    client = use_store(settings)
+    experiment = client.get_experiment_by_name(settings.monitoring_experiment)
+    if experiment is None:
+        return None
+    created = client.get_registered_model(settings.model_name).creation_timestamp
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        filter_string=(
+            "tags.`customs_risk.kind` = 'reevaluation' and tags.outcome = 'kept champion' "
+            f"and tags.model_name = '{settings.model_name}' and attributes.start_time >= "
+            f"{created}"
+        ),
+        max_results=200,
+    )
+    times = [pd.Timestamp(r.data.params["as_of"]) for r in runs if "as_of" in r.data.params]
+    times = [t for t in times if t <= as_of]
+    return max(times) if times else None
+
+
+@flow(name="reevaluate")
+def reevaluate(
+    settings: Settings | None = None,
+    as_of: str | None = None,
+    since: str | None = None,
+    signals: list[str] | None = None,
+    force: bool = False,
+) -> dict:
+    """Train a challenger on data up to the latest matured window, compare it with the
+    champion on that window, and promote it if it passes the gate.
+
+    ``as_of``: data cut-off (default: the latest data); ``since``: start of the drifted
+    window, the earliest evaluation start; ``force`` ignores the cool-down.
+    """
+    settings = _settings(settings)
+    logger = get_run_logger()
+    tables = lake_tables(settings)
+    features, outcomes = tables["features"], tables["outcomes"]
+    as_of_ts = pd.Timestamp(as_of) if as_of else latest_end(features)
+    champion_version, champion_model = champion(settings)
+    champion_as_of = pd.Timestamp(champion_model.metadata["as_of"])
+    earliest = max(pd.Timestamp(since), champion_as_of) if since else champion_as_of
+    window = promotion.evaluation_window(as_of_ts, settings.reevaluation_window_days, earliest)
+    result = {
+        "triggered": True,
+        "as_of": str(as_of_ts),
+        "signals": signals or [],
+        "metric": promotion.GATE_METRIC,
+        "evaluated_on": f"{window.start} → {window.end}",
+        "champion_version_before": champion_version,
+        "champion_version_after": champion_version,
+        "challenger_version": None,
+        "champion_score": None,
+        "challenger_score": None,
+        "promoted": False,
+    }
+
+    last = None if force else _last_kept(settings, as_of_ts)
+    cooldown = pd.Timedelta(days=settings.reevaluation_cooldown_days)
+    known = labelled_rows(features[features["declared_at"] < as_of_ts], outcomes, as_of_ts)
+    in_window = known[known["declared_at"] >= window.start]
+    positives = {c: int(in_window[f"finding_{c}"].sum()) for c in champion_model.categories}
+    if last is not None and as_of_ts - last < cooldown:
+        result["outcome"] = "skipped: cool-down"
+        result["reasons"] = [f"a re-evaluation on {last} kept the champion; next after {cooldown}"]
+    elif max(positives.values(), default=0) < settings.gate_min_positives:
+        result["outcome"] = "skipped: labels still maturing"
+        result["reasons"] = [
+            f"positives in the window {positives}: none reaches {settings.gate_min_positives}"
+        ]
+    else:
+        trained = promotion.train_challenger(
+            features,
+            outcomes,
+            window,
+            TrainingConfig(min_positives=settings.min_positives, seed=settings.seed),
+            settings.reevaluation_holdout_days,
+        )
+        lineage = {
+            "features_path": str(DataLake(settings.data_dir).features),
+            "as_of": str(as_of_ts),
+            "reason": f"re-evaluation after drift: {', '.join(signals or []) or 'on demand'}",
+        }
+        registered = log_and_register(trained, settings, lineage=lineage, gate=False)
+        decision = promotion.decide(
+            champion_model, trained.model, trained.test_features, gate_config(settings)
+        )
+        result.update(
+            {
+                "challenger_version": registered.version,
+                "champion_score": decision.champion_score,
+                "challenger_score": decision.challenger_score,
+                "promoted": decision.promote,
+                "reasons": decision.reasons,
+                "per_category": decision.per_category,
+                "gated_categories": decision.categories,
+                "outcome": "promoted challenger" if decision.promote else "kept champion",
+            }
+        )
+        if decision.promote:
+            result.update(promote_version(settings, registered.version))
+        tag_version(
+            settings,
+            registered.version,
+            {
+                "reevaluation.outcome": result["outcome"],
+                "reevaluation.evaluated_on": result["evaluated_on"],
+                "reevaluation.reasons": " | ".join(decision.reasons),
+            },
+        )
+    result["champion_version_after"] = resolve_alias(settings, CHAMPION)
+    result["summary"] = (
+        f"{result['outcome']}: champion {result['champion_version_before']} → "
+        f"{result['champion_version_after']}; {promotion.GATE_METRIC} champion "
+        f"{_fmt(result['champion_score'])} vs challenger {_fmt(result['challenger_score'])} "
+        f"on {result['evaluated_on']}"
+    )
+
+    configure(settings, settings.monitoring_experiment)
+    with mlflow.start_run(run_name=f"reevaluate {as_of_ts:%Y-%m-%d}") as run:
+        mlflow.set_tags(
+            {
+                "customs_risk.kind": "reevaluation",
+                "model_name": settings.model_name,
+                "outcome": result["outcome"],
+                "promoted": str(result["promoted"]).lower(),
+                "champion_version_before": champion_version,
+                "champion_version_after": str(result["champion_version_after"]),
+                "challenger_version": str(result["challenger_version"]),
+            }
+        )
+        mlflow.log_params(
+            {
+                "as_of": str(as_of_ts),
+                "evaluation_start": str(window.start),
+                "evaluation_end": str(window.end),
+                "signals": ",".join(signals or [])[:500],
+            }
+        )
+        scores = {"champion_score": result["champion_score"]}
+        scores["challenger_score"] = result["challenger_score"]
+        mlflow.log_metrics({k: float(v) for k, v in scores.items() if v is not None and v == v})
+        _log_json("reevaluation/decision.json", result)
+    result["mlflow_run_id"] = run.info.run_id
+    logger.info("re-evaluation: %s", result["summary"])
+    return result
+
+
+def _fmt(value) -> str:
+    return "—" if value is None or value != value else f"{value:.4f}"
+
+
+@flow(name="rollback")
+def rollback(settings: Settings | None = None, reason: str = "manual rollback") -> dict:
+    """Restore the ``previous`` champion; recorded in the monitoring experiment."""
+    settings = _settings(settings)
+    result = {**rollback_aliases(settings), "reason": reason}
+    configure(settings, settings.monitoring_experiment)
+    with mlflow.start_run(run_name="rollback"):
+        mlflow.set_tags(
+            {
+                "customs_risk.kind": "rollback",
+                "model_name": settings.model_name,
+                "champion_version_before": str(result["champion_version_before"]),
+                "champion_version_after": str(result["champion_version_after"]),
+            }
+        )
+        _log_json("rollback/decision.json", result)
+    tag_version(settings, str(result["champion_version_before"]), {"rolled_back": reason})
+    return result
+
+
+@flow(name="effectiveness")
+def effectiveness_report(
+    settings: Settings | None = None, freq: str = "M", as_of: str | None = None
+) -> dict:
+    """Inspection and hit rates, duty recovered and calibration per window, to MLflow."""
+    settings = _settings(settings)
+    tables = lake_tables(settings)
+    features = tables["features"]
+    as_of_ts = pd.Timestamp(as_of) if as_of else latest_end(features)
+    probabilities, version, model_as_of = None, None, None
+    try:
+        version, model = champion(settings)
+        inspected = features.merge(
+            tables["outcomes"][["declaration_id", "item_no"]], on=["declaration_id", "item_no"]
+        )
+        probabilities = pd.concat(
+            [
+                inspected[["declaration_id", "item_no"]].reset_index(drop=True),
+                model.probability_table(inspected),
+            ],
+            axis=1,
+        )
+        model_as_of = pd.Timestamp(model.metadata["as_of"])
+    except LookupError:  # no champion yet: rates and recoveries only
+        pass
+    windows = effectiveness_windows(
+        features, tables["outcomes"], as_of_ts, freq, probabilities, model_as_of
+    )
+    report = {
+        "as_of": str(as_of_ts),
+        "freq": freq,
+        "model_version": version,
+        "model_as_of": str(model_as_of) if model_as_of is not None else None,
+        "windows": windows,
+    }
+    configure(settings, settings.monitoring_experiment)
+    with mlflow.start_run(run_name=f"effectiveness {as_of_ts:%Y-%m-%d}") as run:
+        mlflow.set_tags({"customs_risk.kind": "effectiveness", "model_name": settings.model_name})
+        mlflow.log_params({"as_of": str(as_of_ts), "freq": freq, "model_version": str(version)})
+        _log_json("effectiveness/report.json", report)
+        frame = pd.DataFrame(
+            [
+                {k: v for k, v in w.items() if not isinstance(v, dict)}
+                for w in windows
+            ]
+        )
+        mlflow.log_text(frame.to_csv(index=False), "effectiveness/windows.csv")
+    report["mlflow_run_id"] = run.info.run_id
+    return report
+
+
+def drift_demo(settings: Settings) -> dict:
+    """The drift → re-evaluation → promotion loop on ``make run``'s own generator settings
+    with the shift switch on, in a sub-project (``<data_dir>/drift-demo``, registered model
+    ``<model_name>-drift-demo``) so the served champion is not touched."""
+    from pipelines.scenario import ScenarioConfig, drift_scenario, scenario_settings
+
+    started = time.perf_counter()
+    config = ScenarioConfig.for_settings(settings)
+    root = Path(settings.data_dir) / "drift-demo"
+    demo = scenario_settings(settings, root, f"{settings.model_name}-drift-demo")
+    report = drift_scenario(demo, config, out=str(root / "report.json"))
+    reevaluation = report["reevaluation"]
+    return {
+        "report_path": str(root / "report.json"),
+        "shift_date": report["shift_date"],
+        "stable_windows": report["stable_windows"],
+        "false_alarms": report["false_alarms"],
+        "first_alert_after_shift": report["first_alert_after_shift"],
+        "promoted": reevaluation["promoted"],
+        "champion_score": reevaluation["champion_score"],
+        "challenger_score": reevaluation["challenger_score"],
+        "champion_version_before": reevaluation["champion_version_before"],
+        "champion_version_after": reevaluation["champion_version_after"],
+        "seconds": time.perf_counter() - started,
+    }
