@@ -55,14 +55,22 @@ class CategoryModel:
         The interval is the Jeffreys interval of the bin's observed finding rate: narrow
         where many held-out declarations with this score were seen, wide where few were.
         """
-        edges = np.asarray(self.support.get("edges", []), dtype=float)
-        counts = np.asarray(self.support.get("counts", [0]), dtype=float)
-        hits = np.asarray(self.support.get("positives", [0]), dtype=float)
+        edges, counts, low, high = self._support_bins()
         index = np.clip(np.searchsorted(edges, probability, side="right") - 1, 0, len(counts) - 1)
-        n, k = counts[index], hits[index]
-        low = beta.ppf(0.05, k + 0.5, n - k + 0.5)
-        high = beta.ppf(0.95, k + 0.5, n - k + 0.5)
-        return n, np.where(k > 0, low, 0.0), np.where(k < n, high, 1.0)
+        return counts[index], low[index], high[index]
+
+    def _support_bins(self):
+        # Bins are fixed once trained: compute their intervals once, not per request.
+        cached = self.__dict__.get("_bins")
+        if cached is None:
+            edges = np.asarray(self.support.get("edges", [0.0]), dtype=float)
+            n = np.asarray(self.support.get("counts", [0]), dtype=float)
+            k = np.asarray(self.support.get("positives", [0]), dtype=float)
+            low = np.where(k > 0, beta.ppf(0.05, k + 0.5, n - k + 0.5), 0.0)
+            high = np.where(k < n, beta.ppf(0.95, k + 0.5, n - k + 0.5), 1.0)
+            cached = (edges, n, np.nan_to_num(low), np.nan_to_num(high, nan=1.0))
+            self.__dict__["_bins"] = cached
+        return cached
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """TreeSHAP contributions in log-odds; the last column is the expected value."""

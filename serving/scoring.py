@@ -69,7 +69,6 @@ class Scorer:
                 model.uncertainty(probability),
             )
         overall, overall_level = self.model.overall({c: v[1] for c, v in per_category.items()})
-        # Art. 16: where experience is thin the score is flagged, so it can be sampled to learn.
         scored_at = datetime.now(UTC).isoformat()
         decisions = []
         for i, declaration in enumerate(declarations):
@@ -99,6 +98,7 @@ class Scorer:
                     per_category.items()
                 )
             }
+            # Art. 16: a score resting on thin experience is flagged, so it can be sampled.
             sparse = [
                 c
                 for c, r in risks.items()
