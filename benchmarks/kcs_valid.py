@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from customs_risk.settings import PROJECT_ROOT
+from customs_risk.settings import PROJECT_ROOT, get_settings
 from models.benchmark import KcsConfig, baseline_scores, run_kcs, target_report
 from sources import kcs
 
-DATA = PROJECT_ROOT.parent / "shared" / "data" / "kcs"
 # Quoted in issue 3: the public baseline reproduced on train → valid.
 QUOTED_BASELINE = {
     "fraud": {"auc_roc": 0.848, "auc_pr": 0.658, "p5": 0.882, "p10": 0.777, "ece": 0.070},
@@ -46,7 +45,7 @@ def _row(entry: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, default=get_settings().kcs_dir)
     parser.add_argument("--tail-months", type=int, default=3)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "kcs_valid.json")
     args = parser.parse_args()

@@ -5,13 +5,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from customs_risk.settings import PROJECT_ROOT
+from customs_risk.settings import Settings
 from models.benchmark import KcsConfig, baseline_scores, score_kcs, target_report
 from sources import kcs
 from sources.contracts import CONTRACTS
 from sources.validation import validate_frame
 
-DATA = PROJECT_ROOT.parent / "shared" / "data" / "kcs"
+DATA = Settings().kcs_dir
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason="shared KCS data not present")
 
 
