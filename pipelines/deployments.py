@@ -3,13 +3,19 @@
 ``customs-risk deploy`` serves them from this process (``prefect.serve``); point
 ``PREFECT_API_URL`` at a server started with ``prefect server start`` first. With the
 embedded default (no server), run the flows directly with ``customs-risk run``.
+
+``reevaluate`` has no schedule: a ``DeploymentEventTrigger`` runs it whenever
+``monitor`` emits ``customs-risk.drift.detected`` (Art. 18: re-assess when the risk
+changed), with the drifted window taken from the event's payload.
 """
 
 from __future__ import annotations
 
 from prefect import serve
+from prefect.events import DeploymentEventTrigger
 
 from pipelines.flows import batch_score, build_features, risk_cycle, train_and_register
+from pipelines.monitoring import DRIFT_EVENT, monitor, reevaluate
 
 # Daily: new declarations and matured outcomes arrive every day; weekly retraining.
 SCHEDULES = {
@@ -17,7 +23,24 @@ SCHEDULES = {
     "build-features": "0 1 * * *",
     "batch-score": "0 2 * * *",
     "train-and-register": "0 3 * * 1",
+    "monitor": "0 4 * * *",  # after the day's features: the last 7 days against the reference
+    "reevaluate": None,  # triggered by the drift event
 }
+
+
+def drift_trigger() -> DeploymentEventTrigger:
+    """Run ``reevaluate`` once per drift event, on the window the event names."""
+    return DeploymentEventTrigger(
+        name="reevaluate-on-drift",
+        description="Art. 18: re-evaluate the champion when monitoring detects drift.",
+        expect={DRIFT_EVENT},
+        match={"prefect.resource.id": "customs-risk.model.*"},
+        parameters={
+            "as_of": "{{ event.payload.window_end }}",
+            "since": "{{ event.payload.drift_since }}",
+            "signals": "{{ event.payload.signals }}",
+        },
+    )
 
 
 def deployments():
@@ -29,6 +52,8 @@ def deployments():
         train_and_register.to_deployment(
             name="train-and-register", cron=SCHEDULES["train-and-register"]
         ),
+        monitor.to_deployment(name="monitor", cron=SCHEDULES["monitor"]),
+        reevaluate.to_deployment(name="reevaluate", triggers=[drift_trigger()]),
     ]
 
 

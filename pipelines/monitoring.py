@@ -16,10 +16,10 @@ import json
 import time
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 from prefect import flow, get_run_logger
 
+import mlflow
 from customs_risk.settings import Settings, get_settings
 from models import drift, promotion
 from models.bundle import RiskModel
@@ -134,6 +134,7 @@ def emit_drift_event(report: dict, settings: Settings) -> str | None:
         payload={
             "window_start": report["window"]["start"],
             "window_end": report["window"]["end"],
+            "drift_since": report["drift_since"],
             "signals": report["alert_signals"],
             "model_name": settings.model_name,
             "model_version": report["model"]["version"],
@@ -179,6 +180,11 @@ def monitor(
         DECLARATIONS,
     )
     report["model"] = {"name": settings.model_name, "version": version, "as_of": str(as_of)}
+    # A drift episode runs over consecutive alerting windows of the same champion; the
+    # re-evaluation compares models on the episode, not only on its latest week.
+    report["drift_since"] = (
+        _episode_start(settings, version, start) or str(start) if report["alert"] else None
+    )
 
     configure(settings, settings.monitoring_experiment)
     with mlflow.start_run(run_name=f"monitor {start:%Y-%m-%d}") as run:
@@ -199,10 +205,13 @@ def monitor(
                 "reference_start": str(reference[0]),
                 "reference_end": str(reference[1]),
                 "rows": report["window"]["rows"],
+                "drift_since": report["drift_since"],
             }
         )
         metrics = {f"score_psi.{s['category']}": s["psi"] for s in report["scores"]}
-        metrics.update({f"outcome_z.{o['category']}": o["calibration_z"] for o in report["outcomes"]})
+        metrics.update(
+            {f"outcome_z.{o['category']}": o["calibration_z"] for o in report["outcomes"]}
+        )
         metrics.update(
             {
                 f"precision_matured.{o['category']}": o["precision_at_rate"]
@@ -228,7 +237,7 @@ def monitor(
             result = reevaluate(
                 settings,
                 as_of=str(end),
-                since=str(start),
+                since=report["drift_since"],
                 signals=report["alert_signals"],
             )
             report["reevaluation"] = result
@@ -239,21 +248,38 @@ def monitor(
     return report
 
 
-def _last_kept(settings: Settings, as_of: pd.Timestamp) -> pd.Timestamp | None:
-    """As-of time of the latest re-evaluation that compared and kept the champion."""
+def _runs(settings: Settings, filter_string: str) -> list:
+    """Runs of this registered model (since it was created) in the monitoring experiment."""
     client = use_store(settings)
     experiment = client.get_experiment_by_name(settings.monitoring_experiment)
     if experiment is None:
-        return None
+        return []
     created = client.get_registered_model(settings.model_name).creation_timestamp
-    runs = client.search_runs(
+    return client.search_runs(
         [experiment.experiment_id],
         filter_string=(
-            "tags.`customs_risk.kind` = 'reevaluation' and tags.outcome = 'kept champion' "
-            f"and tags.model_name = '{settings.model_name}' and attributes.start_time >= "
-            f"{created}"
+            f"{filter_string} and tags.model_name = '{settings.model_name}' "
+            f"and attributes.start_time >= {created}"
         ),
         max_results=200,
+    )
+
+
+def _episode_start(settings: Settings, version: str, start: pd.Timestamp) -> str | None:
+    """Where the drift episode began if the window just before ``start`` alerted too."""
+    runs = _runs(
+        settings,
+        f"tags.`customs_risk.kind` = 'monitor' and tags.alert = 'true' and "
+        f"tags.model_version = '{version}' and params.window_end = '{start}'",
+    )
+    since = [r.data.params.get("drift_since") for r in runs]
+    return min((s for s in since if s), default=None)
+
+
+def _last_kept(settings: Settings, as_of: pd.Timestamp) -> pd.Timestamp | None:
+    """As-of time of the latest re-evaluation that compared and kept the champion."""
+    runs = _runs(
+        settings, "tags.`customs_risk.kind` = 'reevaluation' and tags.outcome = 'kept champion'"
     )
     times = [pd.Timestamp(r.data.params["as_of"]) for r in runs if "as_of" in r.data.params]
     times = [t for t in times if t <= as_of]
@@ -453,10 +479,7 @@ def effectiveness_report(
         mlflow.log_params({"as_of": str(as_of_ts), "freq": freq, "model_version": str(version)})
         _log_json("effectiveness/report.json", report)
         frame = pd.DataFrame(
-            [
-                {k: v for k, v in w.items() if not isinstance(v, dict)}
-                for w in windows
-            ]
+            [{k: v for k, v in w.items() if not isinstance(v, dict)} for w in windows]
         )
         mlflow.log_text(frame.to_csv(index=False), "effectiveness/windows.csv")
     report["mlflow_run_id"] = run.info.run_id

@@ -85,6 +85,7 @@ def test_cli_writes_the_report(kcs_sample, tmp_path, monkeypatch):
             str(paths["test"]),
             "--out",
             str(out),
+            "--no-baseline",
         ],
     )
     get_settings.cache_clear()
