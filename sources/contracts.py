@@ -63,8 +63,18 @@ CROSS_BORDER_ECOMMERCE_MODES: frozenset[str] = frozenset({"9610", "9710", "9810"
 
 TRANSPORT_MODES: tuple[str, ...] = ("sea", "air", "road", "rail", "post", "other")
 INCOTERMS: tuple[str, ...] = (
-    "EXW", "FCA", "FAS", "FOB", "CFR", "CIF", "CPT", "CIP", "DAP", "DPU", "DDP",
-)  # fmt: skip
+    "EXW",
+    "FCA",
+    "FAS",
+    "FOB",
+    "CFR",
+    "CIF",
+    "CPT",
+    "CIP",
+    "DAP",
+    "DPU",
+    "DDP",
+)
 QUANTITY_UNITS: tuple[str, ...] = ("kg", "pcs", "l", "m", "m2", "m3", "pair", "set", "t")
 
 MONITORING_EVENT_TYPES: tuple[str, ...] = (
@@ -427,3 +437,40 @@ def conform(frame, contract: SourceContract):
         elif col.dtype == "float":
             out[col.name] = out[col.name].astype("float64")
     return out
+
+
+def contracts_markdown() -> str:
+    """The four contracts as Markdown tables (``docs/contracts.md`` is this, committed)."""
+    lines = [
+        "# Data contracts",
+        "",
+        "Generated from `sources/contracts.py` (a test keeps this file in sync). Times are "
+        "UTC, stored tz-naive. The expectation suites in `sources/validation.py` and the "
+        "API's request model are derived from the same definitions.",
+        "",
+    ]
+    for contract in CONTRACTS.values():
+        lines += [
+            f"## {contract.name}",
+            "",
+            contract.description,
+            "",
+            f"Key: {', '.join(contract.key)}. Time: {contract.time_column}.",
+            "",
+            "| column | type | unit | null | allowed / pattern / range | meaning |",
+            "|---|---|---|---|---|---|",
+        ]
+        for c in contract.columns:
+            rule = ", ".join(c.allowed) if c.allowed else (f"`{c.pattern}`" if c.pattern else "")
+            if c.min_value is not None or c.max_value is not None:
+                rule = f"{c.min_value if c.min_value is not None else ''} … " + (
+                    f"{c.max_value}" if c.max_value is not None else ""
+                )
+            lines.append(
+                f"| {c.name} | {c.dtype} | {c.unit or ''} | "
+                f"{'yes' if c.nullable else 'no'} | {rule} | {c.description} |"
+            )
+        if contract.notes:
+            lines += ["", "Rules: " + "; ".join(contract.notes) + "."]
+        lines.append("")
+    return "\n".join(lines)

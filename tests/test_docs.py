@@ -26,3 +26,10 @@ def test_example_request_is_valid():
 
 def test_ci_runs_make_test():
     assert "make test" in (PROJECT_ROOT / ".ci" / "run").read_text()
+
+
+def test_contracts_document_is_in_sync():
+    from sources.contracts import contracts_markdown
+
+    committed = (PROJECT_ROOT / "docs" / "contracts.md").read_text()
+    assert committed == contracts_markdown(), "regenerate docs/contracts.md"
