@@ -133,7 +133,7 @@ def log_and_register(
                     source=str(lineage.get("features_path", "features")) if lineage else "features",
                     name="declaration_features",
                 )
-            mlflow.log_input(dataset, context="training")
+                mlflow.log_input(dataset, context="training")
         _log_figures(result)
         card = model_card(result)
         mlflow.log_text(card, "model_card.md")
