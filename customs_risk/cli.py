@@ -104,6 +104,18 @@ def run(
         f"Batch scores for {scoring['month']}: {scoring['rows']} goods items → {scoring['path']}"
         f" (overall levels {scoring['overall_levels']})."
     )
+    demo = result.get("drift_demo")
+    if demo:
+        console.print(
+            f"Art. 18 re-assessment demo (shift on {demo['shift_date']}, weekly monitoring): "
+            f"{demo['stable_windows']} stable weeks, {demo['false_alarms']} false alarms, "
+            f"first alert {demo['first_alert_after_shift']} week(s) after the shift; "
+            f"challenger AUC-PR {_fmt(demo['challenger_score'])} vs champion "
+            f"{_fmt(demo['champion_score'])} → "
+            f"{'promoted' if demo['promoted'] else 'champion kept'} (version "
+            f"{demo['champion_version_before']} → {demo['champion_version_after']}); "
+            f"report {demo['report_path']}."
+        )
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in result["timings"].items())
     console.print(f"Finished in {elapsed:.1f}s ({timings}).")
     console.print(
@@ -273,6 +285,10 @@ def deploy() -> None:
 
     serve_deployments()
 
+
+from customs_risk.cli_monitoring import register_monitoring_commands  # noqa: E402
+
+register_monitoring_commands(app)
 
 if __name__ == "__main__":
     app()

@@ -118,9 +118,6 @@ class Settings(BaseSettings):
     gate_worse_confidence: float = Field(
         0.95, description="Bootstrap confidence at which a category counts as worse."
     )
-    gate_max_ece_increase: float = Field(
-        0.01, ge=0, description="Rise of mean calibration error the gate tolerates."
-    )
     reload_interval_seconds: float = Field(
         30.0, ge=0, description="How often the API checks the champion alias (0 = never)."
     )

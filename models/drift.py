@@ -8,8 +8,8 @@ Pure functions on frames and arrays (numpy / scipy only), used by the monitoring
   ``PSI_EPSILON`` so that the logarithm stays finite. Numeric features: bins cut at the
   reference deciles (ties collapse, so a mostly-zero count gets fewer bins), plus one bin
   for missing values. Categorical features: one bin per reference level expected at least
-  ``MIN_EXPECTED_COUNT`` times in the window, one "(other)" bin for the rarer ones and one
-  "(new)" bin for every level the reference never saw.
+  ``MIN_EXPECTED_COUNT`` times in the window, and one "(other)" bin for the rarer ones and
+  the levels the reference never saw (these are also listed, with their share).
 - **p-values**: two-sample Kolmogorov-Smirnov for numeric features (non-missing values),
   chi-squared on the bin counts for categorical ones (``scipy.stats``).
 - **Outcome performance** uses only labels that had matured (were known) by the end of the
@@ -31,7 +31,6 @@ from models.metrics import expected_calibration_error
 
 PSI_EPSILON = 1e-4
 NUMERIC_BINS = 10
-NEW_LEVEL = "(new)"
 OTHER_LEVEL = "(other)"
 MIN_EXPECTED_COUNT = 5.0
 MISSING = "(missing)"
@@ -72,27 +71,26 @@ def numeric_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 def categorical_counts(
     reference: np.ndarray, window: np.ndarray, min_expected: float = MIN_EXPECTED_COUNT
 ) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, int]]:
-    """Bins of a categorical comparison, the counts of each side, and the new levels' counts.
+    """Bins of a categorical comparison, the counts of each side, and the unseen levels.
 
-    One bin per reference level whose expected count in the window (reference share ×
-    window rows) is at least ``min_expected``; the rarer reference levels share one bin
-    "(other)" (many near-empty bins would make PSI and chi-squared measure sampling noise);
-    levels the reference never saw share the bin "(new)".
+    One bin per reference level expected at least ``min_expected`` times in the window
+    (reference share × window rows); every other level — rarer reference levels and
+    levels the reference never saw — shares the tail bin "(other)". Many near-empty bins
+    would make PSI and chi-squared measure sampling noise, and a level unseen in a few
+    weeks of reference is usually just a rare one: it counts by its share, through the
+    tail, not as an infinitely surprising bin of its own.
     """
     ref = pd.Series(_labels(reference)).value_counts()
     cur = pd.Series(_labels(window)).value_counts()
     n_window = max(int(cur.sum()), 1)
     expected = ref / max(ref.sum(), 1) * n_window
     levels = sorted(ref.index[expected >= min_expected])
-    rare = ref.index[expected < min_expected]
     new = {str(k): int(v) for k, v in cur.items() if k not in ref.index}
-    ref_counts = [*ref.reindex(levels).to_numpy(dtype=float), float(ref[rare].sum()), 0.0]
-    cur_counts = [
-        *cur.reindex(levels, fill_value=0).to_numpy(dtype=float),
-        float(cur.reindex(rare, fill_value=0).sum()),
-        float(sum(new.values())),
-    ]
-    return [*levels, OTHER_LEVEL, NEW_LEVEL], np.array(ref_counts), np.array(cur_counts), new
+    ref_counts = [*ref.reindex(levels).to_numpy(dtype=float)]
+    cur_counts = [*cur.reindex(levels, fill_value=0).to_numpy(dtype=float)]
+    ref_counts.append(float(ref.sum() - sum(ref_counts)))
+    cur_counts.append(float(cur.sum() - sum(cur_counts)))
+    return [*levels, OTHER_LEVEL], np.array(ref_counts), np.array(cur_counts), new
 
 
 def _labels(values) -> np.ndarray:
@@ -115,6 +113,7 @@ class FeatureDrift:
     null_rate_window: float
     new_levels: dict[str, int] = field(default_factory=dict)  # categorical only
     new_level_share: float = 0.0
+    top_changes: list[dict] = field(default_factory=list)  # categorical: largest PSI terms
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -133,7 +132,7 @@ def numeric_drift(name: str, reference: np.ndarray, window: np.ndarray) -> Featu
 
 def categorical_drift(name: str, reference: np.ndarray, window: np.ndarray) -> FeatureDrift:
     """PSI per reference level plus a "(new)" bin, and the chi-squared p-value of the counts."""
-    _, ref_counts, cur_counts, new = categorical_counts(reference, window)
+    levels, ref_counts, cur_counts, new = categorical_counts(reference, window)
     value = psi(ref_counts, cur_counts)
     table = np.vstack([ref_counts, cur_counts])
     table = table[:, table.sum(axis=0) > 0]
@@ -152,7 +151,28 @@ def categorical_drift(name: str, reference: np.ndarray, window: np.ndarray) -> F
         _null_rate(window),
         dict(sorted(new.items(), key=lambda kv: -kv[1])[:20]),
         float(sum(new.values()) / n),
+        level_changes(levels, ref_counts, cur_counts),
     )
+
+
+def level_changes(
+    levels: list[str], reference_counts: np.ndarray, window_counts: np.ndarray, top: int = 5
+) -> list[dict]:
+    """The bins contributing most to a categorical PSI: share before and after."""
+    e = np.maximum(reference_counts / max(reference_counts.sum(), 1), PSI_EPSILON)
+    a = np.maximum(window_counts / max(window_counts.sum(), 1), PSI_EPSILON)
+    terms = (a - e) * np.log(a / e)
+    order = np.argsort(-terms)[:top]
+    return [
+        {
+            "level": levels[i],
+            "reference_share": float(reference_counts[i] / max(reference_counts.sum(), 1)),
+            "window_share": float(window_counts[i] / max(window_counts.sum(), 1)),
+            "psi_term": float(terms[i]),
+        }
+        for i in order
+        if terms[i] > 0
+    ]
 
 
 def _null_rate(values) -> float:

@@ -12,7 +12,7 @@ time-ordered split would).
 :func:`decide` is the promotion gate, documented in ``docs/monitoring.md``: a challenger
 is promoted only if it scores every category the champion scores, is better on the mean
 AUC-PR of the categories with enough positives in the window, is not significantly worse
-on any of them (paired bootstrap), and is not worse calibrated.
+on any of them in ranking (AUC-PR) or calibration (ECE) — paired bootstrap.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score
 
 from models.bundle import RiskModel
-from models.metrics import classification_report
+from models.metrics import classification_report, expected_calibration_error
 from models.training import TrainingConfig, TrainingResult, fit_windows, labelled_rows
 from sources.contracts import RISK_CATEGORIES
 
@@ -122,7 +122,6 @@ class GateConfig:
     min_positives: int = 10  # positives a category needs in the window to be compared
     bootstrap: int = 200  # paired resamples for the per-category guardrail
     worse_confidence: float = 0.95  # a category is "significantly worse" at this confidence
-    max_ece_increase: float = 0.01  # tolerated rise of the mean ECE
     seed: int = 271
 
 
@@ -148,22 +147,25 @@ class GateDecision:
 
 def paired_bootstrap_worse(
     y: np.ndarray, champion: np.ndarray, challenger: np.ndarray, resamples: int, seed: int
-) -> float:
-    """Share of paired bootstrap resamples in which the challenger's AUC-PR is lower."""
+) -> dict[str, float]:
+    """Shares of paired bootstrap resamples in which the challenger is worse: lower AUC-PR,
+    higher ECE. The same resampled rows score both models, so their noise cancels."""
     rng = np.random.default_rng(seed)
     n = len(y)
-    worse = valid = 0
+    worse_pr = worse_ece = valid = 0
     for _ in range(resamples):
         index = rng.integers(0, n, n)
         sample = y[index]
         if not 0 < sample.sum() < n:
             continue
         valid += 1
-        difference = average_precision_score(sample, challenger[index]) - average_precision_score(
-            sample, champion[index]
-        )
-        worse += difference < 0
-    return worse / valid if valid else 0.0
+        champion_pr = average_precision_score(sample, champion[index])
+        worse_pr += average_precision_score(sample, challenger[index]) < champion_pr
+        champion_ece = expected_calibration_error(sample, champion[index])
+        worse_ece += expected_calibration_error(sample, challenger[index]) > champion_ece
+    if not valid:
+        return {"auc_pr": 0.0, "ece": 0.0}
+    return {"auc_pr": worse_pr / valid, "ece": worse_ece / valid}
 
 
 def decide(
@@ -234,27 +236,19 @@ def decide(
             f"{gate.min_gain})",
         }
     )
-    worse = [c for c in gated if per_category[c]["p_challenger_worse"] >= gate.worse_confidence]
-    checks.append(
-        {
-            "check": "no category worse",
-            "passed": not worse,
-            "reason": "no category significantly worse (paired bootstrap, "
-            f"{gate.worse_confidence:.0%})"
-            if not worse
-            else f"significantly worse on {', '.join(worse)}",
-        }
-    )
-    champion_ece, challenger_ece = mean("champion", "ece"), mean("challenger", "ece")
-    calibrated = challenger_ece <= champion_ece + gate.max_ece_increase
-    checks.append(
-        {
-            "check": "calibration",
-            "passed": calibrated,
-            "reason": f"mean ECE challenger {challenger_ece:.4f} vs champion {champion_ece:.4f} "
-            f"(tolerance +{gate.max_ece_increase})",
-        }
-    )
+    confidence = gate.worse_confidence
+    for metric, words in (("auc_pr", "ranking (AUC-PR)"), ("ece", "calibration (ECE)")):
+        worse = [c for c in gated if per_category[c]["p_challenger_worse"][metric] >= confidence]
+        checks.append(
+            {
+                "check": f"no category worse: {metric}",
+                "passed": not worse,
+                "reason": f"no category's {words} significantly worse (paired bootstrap, "
+                f"{confidence:.0%})"
+                if not worse
+                else f"{words} significantly worse on {', '.join(worse)}",
+            }
+        )
     promote = all(c["passed"] for c in checks)
     return GateDecision(
         promote, GATE_METRIC, champion_score, challenger_score, gated, checks, per_category

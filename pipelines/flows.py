@@ -153,8 +153,13 @@ def batch_score(settings: Settings | None = None, month: str | None = None) -> d
 
 
 @flow(name="risk-cycle")
-def risk_cycle(settings: Settings | None = None, generator: GeneratorConfig | None = None) -> dict:
-    """The whole cycle on embedded defaults: generate → validate → features → train → score."""
+def risk_cycle(
+    settings: Settings | None = None,
+    generator: GeneratorConfig | None = None,
+    drift_demo: bool | None = None,
+) -> dict:
+    """The whole cycle on embedded defaults: generate → validate → features → train → score,
+    then (``drift_demo``, default ``CUSTOMS_RISK_DRIFT_DEMO``) the re-assessment loop."""
     settings = _settings(settings)
     lake = DataLake(settings.data_dir)
     timings = {}
@@ -175,10 +180,35 @@ def risk_cycle(settings: Settings | None = None, generator: GeneratorConfig | No
     timings["train_register"] = time.perf_counter() - started - sum(timings.values())
     scoring = batch_score(settings)
     timings["score"] = time.perf_counter() - started - sum(timings.values())
+    demo = None
+    if settings.drift_demo if drift_demo is None else drift_demo:
+        from pipelines.monitoring import drift_demo as run_drift_demo
+
+        demo = run_drift_demo(settings)
+        timings["drift_demo"] = time.perf_counter() - started - sum(timings.values())
+        get_run_logger().info(
+            "Art. 18 demo (shift %s, %s): %d stable weeks, %d false alarms, alert %s week(s) "
+            "after the shift; challenger %s vs champion %s (AUC-PR) → %s, champion %s → %s",
+            demo["shift_date"],
+            demo["report_path"],
+            demo["stable_windows"],
+            demo["false_alarms"],
+            demo["first_alert_after_shift"],
+            _short(demo["challenger_score"]),
+            _short(demo["champion_score"]),
+            "promoted" if demo["promoted"] else "kept",
+            demo["champion_version_before"],
+            demo["champion_version_after"],
+        )
     return {
         "features": features,
         "training": training,
         "scoring": scoring,
+        "drift_demo": demo,
         "timings": timings,
         "data_dir": str(Path(settings.data_dir)),
     }
+
+
+def _short(value) -> str:
+    return "—" if value is None or value != value else f"{value:.3f}"

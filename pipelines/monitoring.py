@@ -71,7 +71,6 @@ def gate_config(settings: Settings) -> promotion.GateConfig:
         min_gain=settings.gate_min_gain,
         min_positives=settings.gate_min_positives,
         worse_confidence=settings.gate_worse_confidence,
-        max_ece_increase=settings.gate_max_ece_increase,
         seed=settings.seed,
     )
 

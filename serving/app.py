@@ -106,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             threading.Thread(
                 target=_load_until_ready, args=(app, resolved, stop), daemon=True
             ).start()
+        from serving.reload import start_watcher  # follows the champion alias (hot swap)
+
+        start_watcher(app.state.holder, resolved, stop)
         yield
         stop.set()
 

@@ -9,6 +9,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+# `make run` ends with the drift demo; the test cycle does not (the scenario tests cover it).
+os.environ.setdefault("CUSTOMS_RISK_DRIFT_DEMO", "false")
 
 import pytest
 
@@ -83,3 +85,30 @@ def cycle(tmp_path_factory, prefect_harness):
     settings = make_settings(tmp_path_factory.mktemp("project"))
     result = risk_cycle(settings, SMALL)
     return settings, result
+
+
+# The drift scenario on data small enough for the suite, large enough for weekly windows
+# (~4k goods items a week) and for a challenger to be compared on matured labels.
+DRIFT_SCENARIO = dict(
+    declarations=200_000,
+    months=12,
+    start="2025-01-01",
+    shift_date="2025-07-07",
+    seed=271,
+    stable_weeks=5,
+    max_weeks_after_shift=4,
+    weeks_after_promotion=0,
+)
+
+
+@pytest.fixture(scope="session")
+def drift_run(tmp_path_factory, prefect_harness):
+    """The drift scenario run once, for real, in its own temporary project."""
+    from pipelines.scenario import ScenarioConfig, drift_scenario
+
+    root = tmp_path_factory.mktemp("scenario")
+    settings = make_settings(root).model_copy(
+        update={"model_name": "customs-risk-scenario", "reload_interval_seconds": 0.5}
+    )
+    report = drift_scenario(settings, ScenarioConfig(**DRIFT_SCENARIO), out=str(root / "r.json"))
+    return settings, report

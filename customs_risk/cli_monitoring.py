@@ -1,0 +1,262 @@
+"""Re-assessment commands (Art. 18): monitor, reevaluate, rollback, effectiveness, scenario.
+
+Registered on the main ``customs-risk`` app by :func:`register_monitoring_commands`; each
+command is a thin call into ``pipelines.monitoring`` / ``pipelines.scenario``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _pct(value) -> str:
+    return "—" if value is None or value != value else f"{value:.1%}"
+
+
+def signals_table(report: dict) -> Table:
+    """The window's signals, alert first."""
+    window = report["window"]
+    table = Table(
+        title=f"Monitoring {window['start'][:10]} → {window['end'][:10]} "
+        f"({window['rows']:,} declarations): {report['status'].upper()}"
+    )
+    for column in ("signal", "level", "detail"):
+        table.add_column(column)
+    for s in sorted(report["signals"], key=lambda s: s["level"] != "alert"):
+        style = "red" if s["level"] == "alert" else "yellow"
+        table.add_row(f"{s['kind']}: {s['name']}", f"[{style}]{s['level']}[/]", s["detail"])
+    return table
+
+
+def outcomes_table(report: dict) -> Table:
+    """Matured-label performance and the pending estimate per category."""
+    table = Table(title="Outcomes (inspected items of the window)")
+    for column in (
+        "category",
+        "matured",
+        "pending",
+        "findings / expected",
+        "precision (matured)",
+        "expected precision (pending)",
+        "ECE",
+    ):
+        table.add_column(column)
+    for o in report["outcomes"]:
+        table.add_row(
+            o["category"],
+            str(o["matured"]),
+            str(o["pending"]),
+            f"{o['positives']} / {o['expected_positives']:.1f}",
+            _fmt(o["precision_at_rate"]),
+            _fmt(o["pending_expected_precision"]),
+            _fmt(o["ece"], 4),
+        )
+    return table
+
+
+def effectiveness_tables(report: dict) -> list[Table]:
+    """Overview, hit rate by selection reason, inspection rate by credit level, calibration."""
+    windows = report["windows"]
+    overview = Table(title=f"Effectiveness of risk management (as of {report['as_of'][:10]})")
+    for column in (
+        "window",
+        "declared",
+        "inspected",
+        "inspection rate",
+        "pending",
+        "hit rate",
+        "duty recovered (CNY)",
+    ):
+        overview.add_column(column)
+    for w in windows:
+        overview.add_row(
+            w["window"],
+            f"{w['declared']:,}",
+            f"{w['inspected']:,}",
+            _pct(w["inspection_rate"]),
+            f"{w['pending']:,}",
+            _pct(w["hit_rate"]),
+            f"{w['duty_recovered_cny']:,.0f}",
+        )
+    reasons = list(windows[0]["by_reason"]) if windows else []
+    by_reason = Table(title="Hit rate by selection reason (inspections; lift over random)")
+    by_reason.add_column("window")
+    for reason in reasons:
+        by_reason.add_column(reason)
+    for w in windows:
+        cells = []
+        for reason in reasons:
+            entry = w["by_reason"][reason]
+            if not entry["inspected"]:
+                cells.append("—")
+                continue
+            lift = entry["lift_over_random"]
+            cells.append(
+                f"{_pct(entry['hit_rate'])} ({entry['inspected']:,}"
+                + (f"; ×{lift:.1f}" if lift == lift and reason != "random" else "")
+                + ")"
+            )
+        by_reason.add_row(w["window"], *cells)
+    levels = list(windows[0]["by_credit_level"]) if windows else []
+    by_credit = Table(title="Inspection rate by credit level (hit rate)")
+    by_credit.add_column("window")
+    for level in levels:
+        by_credit.add_column(level)
+    for w in windows:
+        by_credit.add_row(
+            w["window"],
+            *(
+                f"{_pct(w['by_credit_level'][lv]['inspection_rate'])} "
+                f"({_pct(w['by_credit_level'][lv]['hit_rate'])})"
+                for lv in levels
+            ),
+        )
+    tables = [overview, by_reason, by_credit]
+    if windows and "calibration" in windows[0]:
+        categories = list(windows[0]["calibration"])
+        calibration = Table(
+            title=f"Calibration of model version {report['model_version']}: "
+            "findings observed / expected (ECE); * = in-sample window"
+        )
+        calibration.add_column("window")
+        for category in categories:
+            calibration.add_column(category)
+        for w in windows:
+            calibration.add_row(
+                w["window"] + ("" if w["out_of_sample"] else " *"),
+                *(
+                    f"{w['calibration'][c]['observed']} / {w['calibration'][c]['expected']:.1f} "
+                    f"({_fmt(w['calibration'][c]['ece'], 4)})"
+                    for c in categories
+                ),
+            )
+        tables.append(calibration)
+    return tables
+
+
+def register_monitoring_commands(app: typer.Typer) -> None:
+    """Add the Art. 18 commands to the ``customs-risk`` app."""
+    from customs_risk.cli import console
+
+    @app.command()
+    def monitor(
+        end: str = typer.Option(None, help="Window end (exclusive); default: after latest data."),
+        days: int = typer.Option(None, help="Window length in days (default from settings)."),
+        reevaluation: str = typer.Option(
+            None, help="On alert: inline, event or none (default: settings, auto)."
+        ),
+    ) -> None:
+        """Drift of the latest window against the champion's reference; re-evaluate on alert."""
+        from pipelines.monitoring import monitor as monitor_flow
+
+        report = monitor_flow(window_end=end, window_days=days, reevaluation=reevaluation)
+        console.print(signals_table(report))
+        console.print(outcomes_table(report))
+        console.print(f"MLflow run {report['mlflow_run_id']} (drift/report.html)")
+        if report["event_id"]:
+            console.print(f"Prefect event customs-risk.drift.detected {report['event_id']}")
+        if report["reevaluation"]:
+            console.print(f"Re-evaluation: {report['reevaluation']['summary']}")
+
+    @app.command()
+    def reevaluate(
+        as_of: str = typer.Option(None, help="Data cut-off (default: the latest data)."),
+        since: str = typer.Option(None, help="Start of the drifted period (evaluation start)."),
+        force: bool = typer.Option(False, help="Ignore the cool-down."),
+    ) -> None:
+        """Train a challenger, compare it with the champion, promote it if the gate passes."""
+        from pipelines.monitoring import reevaluate as reevaluate_flow
+
+        result = reevaluate_flow(as_of=as_of, since=since, force=force)
+        console.print(result["summary"])
+        for reason in result.get("reasons", []):
+            console.print(f"  - {reason}")
+
+    @app.command()
+    def rollback(reason: str = typer.Option("manual rollback", help="Recorded in MLflow.")) -> None:
+        """Restore the previous champion (the running API follows within its poll interval)."""
+        from pipelines.monitoring import rollback as rollback_flow
+
+        result = rollback_flow(reason=reason)
+        console.print(
+            f"champion {result['champion_version_before']} → {result['champion_version_after']}"
+        )
+
+    @app.command()
+    def effectiveness(
+        freq: str = typer.Option("M", help="Window: M (month) or W (week)."),
+        as_of: str = typer.Option(None, help="Outcomes known by then (default: latest data)."),
+        out: Path = typer.Option(None, help="Also write the report as JSON here."),
+    ) -> None:
+        """Inspection and hit rates by selection reason and credit level, duty, calibration."""
+        from pipelines.monitoring import effectiveness_report
+
+        report = effectiveness_report(freq=freq, as_of=as_of)
+        for table in effectiveness_tables(report):
+            console.print(table)
+        if out:
+            out.write_text(json.dumps(report, indent=1, default=str))
+        console.print(f"MLflow run {report['mlflow_run_id']} (effectiveness/report.json)")
+
+    scenario = typer.Typer(help="End-to-end scenarios on generated data.", no_args_is_help=True)
+    app.add_typer(scenario, name="scenario")
+
+    @scenario.command("drift")
+    def drift(
+        out: Path = typer.Option(Path("reports/scenario_drift.json"), help="JSON report."),
+        declarations: int = typer.Option(300_000, help="Goods items to generate."),
+        months: int = typer.Option(12),
+        start: str = typer.Option("2025-01-01"),
+        shift_date: str = typer.Option("2025-07-07", help="Start of the shift (a Monday)."),
+        seed: int = typer.Option(271),
+        data_dir: Path = typer.Option(None, help="Scenario lake (default <data_dir>/scenario)."),
+        model_name: str = typer.Option("customs-risk-scenario", help="Registered model (reset)."),
+    ) -> None:
+        """Shift → detection → re-evaluation → promotion, replayed week by week."""
+        from customs_risk.settings import get_settings
+        from pipelines.scenario import ScenarioConfig, drift_scenario, scenario_settings
+
+        settings = get_settings()
+        root = data_dir or Path(settings.data_dir) / "scenario"
+        config = ScenarioConfig(
+            declarations=declarations,
+            months=months,
+            start=start,
+            shift_date=shift_date,
+            seed=seed,
+        )
+        started = time.perf_counter()
+        report = drift_scenario(scenario_settings(settings, root, model_name), config, out=str(out))
+        table = Table(title=f"Drift scenario (shift {report['shift_date']})")
+        for column in ("window", "after shift", "status", "alert signals", "champion", "action"):
+            table.add_column(column)
+        for w in report["windows"]:
+            table.add_row(
+                w["start"][:10],
+                "yes" if w["after_shift"] else "",
+                w["status"],
+                ", ".join(w["signals"]),
+                w["champion_version"],
+                w["reevaluation"] or "",
+            )
+        console.print(table)
+        r = report["reevaluation"]
+        console.print(
+            f"stable windows {report['stable_windows']}, false alarms {report['false_alarms']}, "
+            f"first alert after shift {report['first_alert_after_shift']}; "
+            f"{r.get('summary')}; registry champion {report['registry']['champion']}. "
+            f"{time.perf_counter() - started:.0f}s → {out}"
+        )

@@ -1,0 +1,169 @@
+"""The promotion gate never promotes a worse model; aliases promote and roll back."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from models import promotion, registry
+
+
+class FixedModel:
+    """A model whose calibrated probabilities are given, row by row (a test double of
+    ``RiskModel``'s scoring interface, not of any library)."""
+
+    def __init__(self, probabilities: dict[str, np.ndarray]):
+        self.categories = dict.fromkeys(probabilities)
+        self.spec = SimpleNamespace(encode=lambda rows: rows.index.to_numpy())
+        self._probabilities = probabilities
+
+    def predict_proba(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        return {c: p[index] for c, p in self._probabilities.items()}
+
+
+def _world(seed: int, n: int = 2000):
+    """Rows with known risk: ``p`` is each row's true, calibrated probability."""
+    rng = np.random.default_rng(seed)
+    p = {c: 1 / (1 + np.exp(-rng.normal(-2.5, 1.2, n))) for c in ("revenue", "ipr")}
+    y = {c: (rng.random(n) < v).astype(int) for c, v in p.items()}
+    return pd.DataFrame({f"finding_{c}": v for c, v in y.items()}), p, rng
+
+
+def _weaker(p: np.ndarray, rng, noise: float = 2.0) -> np.ndarray:
+    """A calibrated but weaker model: the mean true risk within deciles of a noisy view."""
+    view = np.log(p / (1 - p)) + rng.normal(0, noise, len(p))
+    bins = np.searchsorted(np.quantile(view, np.linspace(0, 1, 11)[1:-1]), view)
+    means = pd.Series(p).groupby(bins).transform("mean").to_numpy()
+    return means
+
+
+def _constant(p: np.ndarray) -> np.ndarray:
+    return np.full(len(p), p.mean())
+
+
+GATE = promotion.GateConfig(bootstrap=100)
+
+
+def test_a_better_challenger_is_promoted():
+    rows, p, rng = _world(0)
+    champion = FixedModel({c: _weaker(v, rng) for c, v in p.items()})
+    challenger = FixedModel(p)
+    decision = promotion.decide(champion, challenger, rows, GATE)
+    assert decision.promote, decision.reasons
+    assert decision.challenger_score > decision.champion_score
+    assert sorted(decision.categories) == ["ipr", "revenue"]
+    assert all(r.startswith("pass") for r in decision.reasons)
+
+
+def test_an_equal_or_worse_challenger_is_never_promoted():
+    rows, p, rng = _world(1)
+    champion = FixedModel(p)
+    same = promotion.decide(champion, champion, rows, GATE)
+    assert not same.promote  # equal is not better
+    assert same.challenger_score == pytest.approx(same.champion_score)
+    worse = FixedModel({c: _weaker(v, rng) for c, v in p.items()})
+    decision = promotion.decide(champion, worse, rows, GATE)
+    assert not decision.promote
+    assert decision.challenger_score < decision.champion_score
+    assert any(r.startswith("FAIL") and "auc_pr" in r for r in decision.reasons)
+
+
+def test_better_on_average_but_significantly_worse_on_a_category_is_refused():
+    rows, p, rng = _world(2)
+    champion = FixedModel({"revenue": _constant(p["revenue"]), "ipr": p["ipr"]})
+    challenger = FixedModel({"revenue": p["revenue"], "ipr": _weaker(p["ipr"], rng, 3.0)})
+    decision = promotion.decide(champion, challenger, rows, GATE)
+    assert decision.challenger_score > decision.champion_score
+    assert not decision.promote
+    assert any("significantly worse on ipr" in r for r in decision.reasons)
+
+
+def test_better_ranking_with_worse_calibration_is_refused():
+    rows, p, rng = _world(3)
+    champion = FixedModel({c: _weaker(v, rng) for c, v in p.items()})
+    overconfident = FixedModel({c: np.minimum(v * 3, 1.0) for c, v in p.items()})
+    decision = promotion.decide(champion, overconfident, rows, GATE)
+    assert decision.challenger_score > decision.champion_score
+    assert not decision.promote
+    assert any("calibration (ECE) significantly worse" in r for r in decision.reasons)
+
+
+def test_dropping_a_category_or_lacking_evidence_is_refused():
+    rows, p, rng = _world(4)
+    champion = FixedModel({c: _weaker(v, rng) for c, v in p.items()})
+    narrower = FixedModel({"revenue": p["revenue"]})
+    decision = promotion.decide(champion, narrower, rows, GATE)
+    assert not decision.promote and "does not score ipr" in decision.reasons[0]
+    few = rows.head(40)  # a handful of positives: nothing to compare
+    decision = promotion.decide(
+        champion, FixedModel(p), few, promotion.GateConfig(min_positives=10)
+    )
+    assert not decision.promote and decision.categories == []
+
+
+def test_evaluation_window_starts_at_the_drift_but_keeps_its_length_cap():
+    as_of = pd.Timestamp("2025-08-01")
+    assert promotion.evaluation_window(as_of, 21).start == pd.Timestamp("2025-07-11")
+    since = pd.Timestamp("2025-07-25")
+    assert promotion.evaluation_window(as_of, 21, since).start == since
+    early = pd.Timestamp("2025-06-01")
+    assert promotion.evaluation_window(as_of, 21, early).start == pd.Timestamp("2025-07-11")
+
+
+def test_challenger_windows_keep_old_rows_in_training_and_split_recent_ones():
+    times = pd.date_range("2025-01-01", periods=400, freq="D")
+    before = pd.DataFrame({"declared_at": times})
+    windows = promotion.challenger_windows(before, pd.Timestamp("2026-02-05"), 56, seed=1)
+    recent_start = pd.Timestamp("2026-02-05") - pd.Timedelta(days=56)
+    assert sum(len(w) for w in windows.values()) == len(before)
+    for name in ("early_stopping", "calibration"):
+        assert (windows[name]["declared_at"] >= recent_start).all() and len(windows[name]) > 5
+    train = windows["train"]
+    old = before["declared_at"] < recent_start
+    assert (train["declared_at"] < recent_start).sum() == old.sum()
+    assert (train["declared_at"] >= recent_start).any()  # the newest rows are learnt from
+
+
+@pytest.fixture
+def store(tmp_path, settings_for):
+    """A real MLflow registry with three versions of the model, version 1 champion."""
+    settings = settings_for(tmp_path)
+    client = registry.use_store(settings)
+    client.create_registered_model(settings.model_name)
+    for _ in range(3):
+        client.create_model_version(settings.model_name, source=tmp_path.as_uri())
+    registry.set_alias(settings, registry.CHAMPION, "1")
+    return settings
+
+
+def test_promote_and_rollback_move_the_aliases(store):
+    settings = store
+    assert registry.promote(settings, "2") == {
+        "champion_version_before": "1",
+        "champion_version_after": "2",
+    }
+    aliases = {a: registry.resolve_alias(settings, a) for a in ("champion", "previous")}
+    assert aliases == {"champion": "2", "previous": "1"}
+    registry.set_alias(settings, registry.CHALLENGER, "3")
+    registry.promote(settings, "3")
+    assert registry.resolve_alias(settings, "champion") == "3"
+    assert registry.resolve_alias(settings, "previous") == "2"
+    assert registry.resolve_alias(settings, "challenger") is None
+
+    restored = registry.rollback(settings)
+    assert restored == {"champion_version_before": "3", "champion_version_after": "2"}
+    assert registry.resolve_alias(settings, "champion") == "2"
+    assert registry.resolve_alias(settings, "challenger") == "3"
+    assert registry.resolve_alias(settings, "previous") is None
+    with pytest.raises(LookupError):
+        registry.rollback(settings)  # one step only: no flip-flop
+
+
+def test_version_tags_record_the_decision(store):
+    settings = store
+    registry.tag_version(settings, "2", {"reevaluation.outcome": "kept champion"})
+    client = MlflowClient(tracking_uri=settings.resolved_tracking_uri)
+    version = client.get_model_version(settings.model_name, "2")
+    assert version.tags["reevaluation.outcome"] == "kept champion"
