@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     gate_worse_confidence: float = Field(
         0.95, description="Bootstrap confidence at which a category counts as worse."
     )
+    gate_ece_tolerance: float = Field(
+        0.01,
+        ge=0,
+        description="ECE rise below which a category's calibration does not count as worse.",
+    )
     reload_interval_seconds: float = Field(
         30.0, ge=0, description="How often the API checks the champion alias (0 = never)."
     )

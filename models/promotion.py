@@ -122,6 +122,7 @@ class GateConfig:
     min_positives: int = 10  # positives a category needs in the window to be compared
     bootstrap: int = 200  # paired resamples for the per-category guardrail
     worse_confidence: float = 0.95  # a category is "significantly worse" at this confidence
+    ece_tolerance: float = 0.01  # ECE rise that matters; smaller ones are not "worse"
     seed: int = 271
 
 
@@ -146,10 +147,16 @@ class GateDecision:
 
 
 def paired_bootstrap_worse(
-    y: np.ndarray, champion: np.ndarray, challenger: np.ndarray, resamples: int, seed: int
+    y: np.ndarray,
+    champion: np.ndarray,
+    challenger: np.ndarray,
+    resamples: int,
+    seed: int,
+    ece_tolerance: float = 0.0,
 ) -> dict[str, float]:
     """Shares of paired bootstrap resamples in which the challenger is worse: lower AUC-PR,
-    higher ECE. The same resampled rows score both models, so their noise cancels."""
+    ECE higher by more than ``ece_tolerance``. The same resampled rows score both models,
+    so their noise cancels."""
     rng = np.random.default_rng(seed)
     n = len(y)
     worse_pr = worse_ece = valid = 0
@@ -162,7 +169,8 @@ def paired_bootstrap_worse(
         champion_pr = average_precision_score(sample, champion[index])
         worse_pr += average_precision_score(sample, challenger[index]) < champion_pr
         champion_ece = expected_calibration_error(sample, champion[index])
-        worse_ece += expected_calibration_error(sample, challenger[index]) > champion_ece
+        challenger_ece = expected_calibration_error(sample, challenger[index])
+        worse_ece += challenger_ece > champion_ece + ece_tolerance
     if not valid:
         return {"auc_pr": 0.0, "ece": 0.0}
     return {"auc_pr": worse_pr / valid, "ece": worse_ece / valid}
@@ -191,7 +199,12 @@ def decide(
         if entry["gated"]:
             gated.append(category)
             entry["p_challenger_worse"] = paired_bootstrap_worse(
-                y, champion_p[category], challenger_p[category], gate.bootstrap, gate.seed
+                y,
+                champion_p[category],
+                challenger_p[category],
+                gate.bootstrap,
+                gate.seed,
+                gate.ece_tolerance,
             )
         per_category[category] = entry
 
@@ -237,7 +250,10 @@ def decide(
         }
     )
     confidence = gate.worse_confidence
-    for metric, words in (("auc_pr", "ranking (AUC-PR)"), ("ece", "calibration (ECE)")):
+    for metric, words in (
+        ("auc_pr", "ranking (AUC-PR)"),
+        ("ece", f"calibration (ECE + {gate.ece_tolerance})"),
+    ):
         worse = [c for c in gated if per_category[c]["p_challenger_worse"][metric] >= confidence]
         checks.append(
             {

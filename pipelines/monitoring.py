@@ -71,6 +71,7 @@ def gate_config(settings: Settings) -> promotion.GateConfig:
         min_gain=settings.gate_min_gain,
         min_positives=settings.gate_min_positives,
         worse_confidence=settings.gate_worse_confidence,
+        ece_tolerance=settings.gate_ece_tolerance,
         seed=settings.seed,
     )
 
