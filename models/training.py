@@ -52,6 +52,13 @@ class TrainingConfig:
         }
     )
     early_stopping_rounds: int = 100
+    # Tree size follows the evidence: about this many training positives per leaf, between
+    # 7 leaves and ``lgbm_params["num_leaves"]`` (rare categories overfit large trees).
+    positives_per_leaf: int = 20
+    # Once early stopping has chosen the number of trees, fit again on train + early
+    # stopping rows (trees scaled by the row ratio): the newest labels are the most
+    # informative, and the calibration and test windows stay untouched.
+    refit: bool = True
     inspection_capacity: float = DEFAULT_INSPECTION_CAPACITY
 
 
@@ -101,7 +108,7 @@ def split_windows(labelled: pd.DataFrame, shares: tuple[float, ...]) -> dict[str
     }
 
 
-def _classifier(config: TrainingConfig) -> lgb.LGBMClassifier:
+def _classifier(config: TrainingConfig, **overrides) -> lgb.LGBMClassifier:
     return lgb.LGBMClassifier(
         objective="binary",
         random_state=config.seed,
@@ -109,8 +116,44 @@ def _classifier(config: TrainingConfig) -> lgb.LGBMClassifier:
         deterministic=True,
         force_row_wise=True,
         verbose=-1,
-        **config.lgbm_params,
+        **{**config.lgbm_params, **overrides},
     )
+
+
+def num_leaves(train_positives: int, config: TrainingConfig) -> int:
+    """Leaves per tree for a category with ``train_positives`` training positives."""
+    largest = config.lgbm_params.get("num_leaves", 31)
+    if config.positives_per_leaf <= 0:
+        return largest
+    return int(np.clip(train_positives // config.positives_per_leaf, min(7, largest), largest))
+
+
+def fit_classifier(
+    train: tuple[np.ndarray, np.ndarray],
+    early_stopping: tuple[np.ndarray, np.ndarray],
+    categorical: list[int],
+    config: TrainingConfig,
+) -> tuple[lgb.LGBMClassifier, dict]:
+    """Early-stopped LightGBM, refitted on train + early-stopping rows if configured."""
+    leaves = num_leaves(int(train[1].sum()), config)
+    classifier = _classifier(config, num_leaves=leaves).fit(
+        *train,
+        eval_X=(early_stopping[0],),
+        eval_y=(early_stopping[1],),
+        categorical_feature=categorical,
+        callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+    )
+    best = int(classifier.best_iteration_ or classifier.booster_.current_iteration())
+    info = {"best_iteration": best, "num_leaves": leaves}
+    if config.refit:
+        trees = max(1, round(best * (len(train[1]) + len(early_stopping[1])) / len(train[1])))
+        classifier = _classifier(config, num_leaves=leaves, n_estimators=trees).fit(
+            np.vstack([train[0], early_stopping[0]]),
+            np.concatenate([train[1], early_stopping[1]]),
+            categorical_feature=categorical,
+        )
+        info["refit_trees"] = trees
+    return classifier, info
 
 
 def calibration_support(probability: np.ndarray, y: np.ndarray, bins: int = 10) -> dict:
@@ -180,20 +223,18 @@ def fit_windows(
             not_scored[category] = reason
             report[category] = {"status": "not_scored", "reason": reason, "positives": positives}
             continue
-        classifier = _classifier(config).fit(
-            matrices["train"],
-            y["train"],
-            eval_X=(matrices["early_stopping"],),
-            eval_y=(y["early_stopping"],),
-            categorical_feature=spec.categorical_indices,
-            callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+        classifier, fit_info = fit_classifier(
+            (matrices["train"], y["train"]),
+            (matrices["early_stopping"], y["early_stopping"]),
+            spec.categorical_indices,
+            config,
         )
         calibrator, comparison = calibration.choose(
             classifier, matrices["calibration"], y["calibration"]
         )
         booster = classifier.booster_
         metrics = {
-            "best_iteration": int(classifier.best_iteration_ or booster.current_iteration()),
+            **fit_info,
             "calibration": comparison["chosen"],
             "positives_by_window": positives,
         }

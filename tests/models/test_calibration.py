@@ -4,7 +4,7 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from models.calibration import METHODS, choose, extract, fit_sklearn
+from models.calibration import METHODS, choose, extract, fit_sklearn, relative_loss
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +34,23 @@ def test_choose_reports_every_candidate_and_refits(fitted):
     assert comparison["chosen"] == calibrator.method
     assert set(METHODS) <= set(comparison)
     chosen = comparison[calibrator.method]
-    # the choice is the lowest Brier among candidates that kept the ranking
+    # the choice has the lowest combined Brier + log loss among those that kept the ranking
     eligible = [
         m
         for m in METHODS
         if comparison["uncalibrated"]["auc_roc"] - comparison[m]["auc_roc"] <= 0.005
     ]
-    assert chosen["brier"] == min(comparison[m]["brier"] for m in eligible)
+    losses = relative_loss(comparison, eligible)
+    assert losses[calibrator.method] == min(losses.values())
+    assert chosen["brier"] <= comparison["uncalibrated"]["brier"] * 1.5
+
+
+def test_a_hair_better_brier_does_not_win_over_a_much_worse_log_loss():
+    comparison = {
+        "sigmoid": {"brier": 0.00561, "log_loss": 0.0293},
+        "isotonic": {"brier": 0.00553, "log_loss": 0.0669},  # KCS critical fraud, measured
+        "temperature": {"brier": 0.00566, "log_loss": 0.0294},
+    }
+    losses = relative_loss(comparison, list(comparison))
+    assert min(losses, key=losses.get) == "sigmoid"
+    assert losses["isotonic"] > losses["temperature"]
