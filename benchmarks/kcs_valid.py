@@ -87,12 +87,23 @@ def main() -> None:
                 f"{target:15} {name:28} {r['auc_roc']:8.3f} {r['auc_pr']:8.3f} {r['p5']:7.3f} "
                 f"{r['p10']:7.3f} {r['ece']:7.3f}"
             )
-        bar = {k: max(r[k] for n, r in rows.items() if n != "platform") for k in ours}
-        checks = {f"{m} ≥ bar + {d}": ours[m] >= bar[m] + d for m, d in MARGINS[target].items()}
-        checks[f"ece ≤ {ECE_MAX}"] = ours["ece"] <= ECE_MAX
-        verdicts[target] = checks
-        for name, ok in checks.items():
-            print(f"{'':15} {'PASS' if ok else 'FAIL'} {name} (bar = best baseline row)")
+        # Two bars: the baseline as reproduced here (what is run side by side on the held-out
+        # split) and, stricter, the best of every row including the figures quoted in issue 3.
+        verdicts[target] = {}
+        for bar_name, names in (
+            ("reproduced baseline", [n for n in rows if n.startswith("baseline, ")]),
+            ("every baseline row incl. the quote", [n for n in rows if n != "platform"]),
+        ):
+            bar = {k: max(rows[n][k] for n in names) for k in ours}
+            checks = {
+                f"{m} ≥ bar + {d}": bool(ours[m] >= bar[m] + d) for m, d in MARGINS[target].items()
+            }
+            checks[f"ece ≤ {ECE_MAX}"] = bool(ours["ece"] <= ECE_MAX)
+            verdicts[target][bar_name] = checks
+            print(
+                f"{'':15} vs {bar_name}: "
+                + ", ".join(f"{'PASS' if ok else 'FAIL'} {name}" for name, ok in checks.items())
+            )
     report["verdicts"] = verdicts
     for target, check in report["uncertainty"].items():
         if not isinstance(check, dict):
