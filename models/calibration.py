@@ -124,10 +124,7 @@ def choose(model, X: np.ndarray, y: np.ndarray) -> tuple[Calibrator, dict]:
         comparison[method] = scores
         if not (raw_auc - auc > MAX_RANKING_LOSS):
             eligible.append(method)
-    method = (
-        min(eligible, key=lambda m: relative_loss(comparison, eligible)[m])
-        if eligible
-        else "sigmoid"
-    )
+    losses = relative_loss(comparison, eligible) if eligible else {"sigmoid": 0.0}
+    method = min(losses, key=losses.get)
     comparison["chosen"] = method
     return extract(fit_sklearn(model, X, y, method)), comparison
