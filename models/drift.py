@@ -694,10 +694,12 @@ def monitor_window(
 
     keys = ["declaration_id", "item_no"]
     labels = outcomes[[*keys, "outcome_known_at", *(f"finding_{c}" for c in model.categories)]]
-    inspected = win_rows.merge(labels, on=keys, how="inner")
+    # The window's inspected items, with their positions in ``win_rows`` (already scored).
+    inspected = win_rows[keys].assign(_row=np.arange(len(win_rows))).merge(labels, on=keys)
     outcome_rows = []
     if len(inspected) and cutoffs:
-        probability = model.predict_proba(model.spec.encode(inspected))
+        rows = inspected["_row"].to_numpy()
+        probability = {c: win_scores[c][rows] for c in model.categories}
         matured = (inspected["outcome_known_at"] < end).to_numpy()
         outcome_rows = [
             outcome_performance(

@@ -29,6 +29,7 @@ from models.card import model_card
 from models.explain import reliability_figure, shap_summary_figure
 from models.metrics import flatten
 from models.training import TrainingResult, evaluate
+from sources.lake import replace_directory
 
 CHAMPION, CHALLENGER, PREVIOUS = "champion", "challenger", "previous"
 GATE_METRIC = "auc_pr"
@@ -276,14 +277,7 @@ def download_bundle(
             "version": version,
         }
         (staged / "registry.json").write_text(json.dumps(registry_info))
-        if destination.exists():
-            old = destination.with_name(destination.name + ".old")
-            shutil.rmtree(old, ignore_errors=True)
-            destination.rename(old)
-            staged.rename(destination)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staged.rename(destination)
+        replace_directory(staged, destination)
     return destination
 
 

@@ -14,6 +14,7 @@ import threading
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
@@ -69,8 +70,13 @@ def load_served_model(settings: Settings) -> LoadedModel:
             raise RuntimeError(f"no model: registry failed ({error}) and no local copy") from error
         log.warning("registry unavailable (%s); serving the local copy", error)
         source = "local copy"
-    info = json.loads((cache / "registry.json").read_text())
-    model = RiskModel.load(cache)
+    return load_bundle(settings, cache, source)
+
+
+def load_bundle(settings: Settings, bundle: Path, source: str) -> LoadedModel:
+    """A servable model from a downloaded bundle folder plus the current entity state."""
+    info = json.loads((bundle / "registry.json").read_text())
+    model = RiskModel.load(bundle)
     state = EntityState.load(DataLake(settings.data_dir).state)
     scorer = Scorer(model, state, str(info.get("version")), settings.top_reasons)
     return LoadedModel(scorer, source, datetime.now(UTC).isoformat())

@@ -14,39 +14,21 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
 from customs_risk.settings import Settings
+from sources.lake import replace_directory
 
 log = logging.getLogger("customs_risk.serving.reload")
 
 
 def load_version_for_serving(settings: Settings, version: str, staging: Path):
     """A fully loaded ``LoadedModel`` of ``version``, read from a staging download."""
-    from features.state import EntityState
-    from models.bundle import RiskModel
     from models.registry import download_bundle
-    from serving.app import LoadedModel
-    from serving.scoring import Scorer
-    from sources.lake import DataLake
+    from serving.app import load_bundle
 
     uri = f"models:/{settings.model_name}/{version}"
-    path = download_bundle(settings, uri, staging, version)
-    model = RiskModel.load(path)
-    state = EntityState.load(DataLake(settings.data_dir).state)
-    scorer = Scorer(model, state, version, settings.top_reasons)
-    return LoadedModel(scorer, "registry", datetime.now(UTC).isoformat())
-
-
-def _replace_local_copy(staging: Path, cache: Path) -> None:
-    # Keep the start-up fallback in step with what is served.
-    old = cache.with_name(cache.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if cache.exists():
-        cache.rename(old)
-    staging.rename(cache)
-    shutil.rmtree(old, ignore_errors=True)
+    return load_bundle(settings, download_bundle(settings, uri, staging, version), "registry")
 
 
 def check_once(holder, settings: Settings) -> str | None:
@@ -64,7 +46,7 @@ def check_once(holder, settings: Settings) -> str | None:
     shutil.rmtree(staging, ignore_errors=True)
     loaded = load_version_for_serving(settings, version, staging)
     holder.swap(loaded)  # one reference assignment: atomic for readers
-    _replace_local_copy(staging, cache)
+    replace_directory(staging, cache)  # the start-up fallback follows what is served
     log.info("now serving %s version %s", settings.model_name, version)
     return version
 
