@@ -5,9 +5,14 @@ calibration and as history known before the test rows), scores the test file, an
 then reads the test labels to compute the report. The project's model goes through the
 same feature and training code as the demo (``sources.kcs`` only maps columns).
 
-``baseline_scores`` reimplements the published baseline (arXiv 2208.02484): raw columns
-label-encoded, mass and price min-max scaled, LightGBM with default parameters, no
-history features, no calibration.
+``baseline_scores`` reimplements the published baseline (arXiv 2208.02484) with the
+preprocessing of the dataset authors' notebook
+(``codes/fraud_detection/1_Preprocess_train_data.ipynb`` in
+github.com/Seondong/Customs-Declaration-Datasets): Seller and Courier IDs reduced to
+"present or not", every other column (Tax Rate included) label-encoded in order of first
+appearance in train (a level first seen later gets the next code), mass and price cut to
+integers and min-max scaled on train; then LightGBM with default parameters, no history
+features, no calibration.
 """
 
 from __future__ import annotations
@@ -26,12 +31,13 @@ from models.metrics import INSPECTION_RATES, classification_report, value_captur
 from models.training import TrainingConfig, fit_windows
 from sources import kcs
 
-BASELINE_CATEGORICAL = (
+BASELINE_ENCODED = (
     "Office ID", "Process Type", "Import Type", "Import Use", "Payment Type",
     "Mode of Transport", "Declarant ID", "Importer ID", "Seller ID", "Courier ID", "HS6 Code",
-    "Country of Departure", "Country of Origin", "Tax Type", "Country of Origin Indicator",
+    "Country of Departure", "Country of Origin", "Tax Rate", "Tax Type",
+    "Country of Origin Indicator",
 )  # fmt: skip
-BASELINE_NUMERIC = ("Tax Rate",)
+BASELINE_PRESENCE = ("Seller ID", "Courier ID")  # the authors keep only "given or not"
 BASELINE_SCALED = ("Net Mass", "Item Price")
 REPORT_KEYS = ("auc_roc", "auc_pr", "ece", "brier")
 
@@ -142,22 +148,31 @@ def baseline_scores(
 
 
 def _baseline_matrix(train: pd.DataFrame, test: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    train, test = _baseline_columns(train), _baseline_columns(test)
     columns_train, columns_test = [], []
-    for column in BASELINE_CATEGORICAL:
-        # label encoding learned on train; a level first seen in test gets its own code
-        levels = {v: i for i, v in enumerate(pd.unique(train[column].fillna("")))}
-        columns_train.append(train[column].fillna("").map(levels).to_numpy(float))
-        columns_test.append(test[column].fillna("").map(levels).fillna(len(levels)).to_numpy(float))
-    for column in BASELINE_NUMERIC:
-        columns_train.append(train[column].astype(float).to_numpy())
-        columns_test.append(test[column].astype(float).to_numpy())
+    for column in BASELINE_ENCODED:
+        codes = {v: i for i, v in enumerate(pd.unique(train[column]), start=1)}
+        for level in pd.unique(test[column]):
+            codes.setdefault(level, len(codes) + 1)
+        columns_train.append(train[column].map(codes).to_numpy(float))
+        columns_test.append(test[column].map(codes).to_numpy(float))
     for column in BASELINE_SCALED:
-        values = train[column].astype(float)
-        low, high = values.min(), values.max()
+        low, high = train[column].min(), train[column].max()
         span = high - low if high > low else 1.0
-        columns_train.append(((values - low) / span).to_numpy())
-        columns_test.append(((test[column].astype(float) - low) / span).to_numpy())
+        columns_train.append(((train[column] - low) / span).to_numpy(float))
+        columns_test.append(((test[column] - low) / span).to_numpy(float))
     return np.column_stack(columns_train), np.column_stack(columns_test)
+
+
+def _baseline_columns(raw: pd.DataFrame) -> pd.DataFrame:
+    frame = raw.copy()
+    for column in BASELINE_PRESENCE:
+        frame[column] = frame[column].notna().astype(int).astype(str)
+    for column in BASELINE_ENCODED:
+        frame[column] = frame[column].fillna("").astype(str).str.strip()
+    for column in BASELINE_SCALED:
+        frame[column] = frame[column].astype(float).astype(np.int64)
+    return frame
 
 
 def run_kcs(

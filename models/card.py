@@ -65,6 +65,10 @@ def model_card(result: TrainingResult) -> str:
         "- Levels: 4 = top 1 %, 3 = top 5 %, 2 = top 20 % of the test period's declarations "
         "(all declarations, inspected or not), by calibrated probability.",
         "- Reasons are TreeSHAP contributions in log-odds of the uncalibrated model.",
+        "- The served trees were fitted on the "
+        + " + ".join(meta.get("served_model_fitted_on", ["train"]))
+        + " window(s); calibrators only ever saw held-out scores, and the test window was "
+        "never fitted on.",
         "",
         "## Limits",
         "",
