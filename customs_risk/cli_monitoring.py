@@ -91,60 +91,54 @@ def effectiveness_tables(report: dict) -> list[Table]:
             _pct(w["hit_rate"]),
             f"{w['duty_recovered_cny']:,.0f}",
         )
-    reasons = list(windows[0]["by_reason"]) if windows else []
-    by_reason = Table(title="Hit rate by selection reason (inspections; lift over random)")
-    by_reason.add_column("window")
-    for reason in reasons:
-        by_reason.add_column(reason)
-    for w in windows:
-        cells = []
-        for reason in reasons:
-            entry = w["by_reason"][reason]
-            if not entry["inspected"]:
-                cells.append("—")
-                continue
-            lift = entry["lift_over_random"]
-            cells.append(
-                f"{_pct(entry['hit_rate'])} ({entry['inspected']:,}"
-                + (f"; ×{lift:.1f}" if lift == lift and reason != "random" else "")
-                + ")"
-            )
-        by_reason.add_row(w["window"], *cells)
-    levels = list(windows[0]["by_credit_level"]) if windows else []
-    by_credit = Table(title="Inspection rate by credit level (hit rate)")
-    by_credit.add_column("window")
-    for level in levels:
-        by_credit.add_column(level)
-    for w in windows:
-        by_credit.add_row(
-            w["window"],
-            *(
-                f"{_pct(w['by_credit_level'][lv]['inspection_rate'])} "
-                f"({_pct(w['by_credit_level'][lv]['hit_rate'])})"
-                for lv in levels
-            ),
-        )
-    tables = [overview, by_reason, by_credit]
+
+    def reason_cell(entry: dict, reason: str) -> str:
+        if not entry["inspected"]:
+            return "—"
+        lift = entry["lift_over_random"]
+        shown = f"; ×{lift:.1f}" if lift == lift and reason != "random" else ""
+        return f"{_pct(entry['hit_rate'])} ({entry['inspected']:,}{shown})"
+
+    tables = [
+        overview,
+        _breakdown_table(
+            "Hit rate by selection reason (inspections; lift over random)",
+            windows,
+            "by_reason",
+            reason_cell,
+        ),
+        _breakdown_table(
+            "Inspection rate by credit level (hit rate)",
+            windows,
+            "by_credit_level",
+            lambda e, _: f"{_pct(e['inspection_rate'])} ({_pct(e['hit_rate'])})",
+        ),
+    ]
     if windows and "calibration" in windows[0]:
-        categories = list(windows[0]["calibration"])
-        calibration = Table(
-            title=f"Calibration of model version {report['model_version']}: "
-            "findings observed / expected (ECE); * = in-sample window"
-        )
-        calibration.add_column("window")
-        for category in categories:
-            calibration.add_column(category)
-        for w in windows:
-            calibration.add_row(
-                w["window"] + ("" if w["out_of_sample"] else " *"),
-                *(
-                    f"{w['calibration'][c]['observed']} / {w['calibration'][c]['expected']:.1f} "
-                    f"({_fmt(w['calibration'][c]['ece'], 4)})"
-                    for c in categories
-                ),
+        tables.append(
+            _breakdown_table(
+                f"Calibration of model version {report['model_version']}: "
+                "findings observed / expected (ECE); * = in-sample window",
+                windows,
+                "calibration",
+                lambda e, _: f"{e['observed']} / {e['expected']:.1f} ({_fmt(e['ece'], 4)})",
+                row_label=lambda w: w["window"] + ("" if w["out_of_sample"] else " *"),
             )
-        tables.append(calibration)
+        )
     return tables
+
+
+def _breakdown_table(title: str, windows: list[dict], key: str, cell, row_label=None) -> Table:
+    """One row per window, one column per group in ``window[key]`` (from the first window)."""
+    groups = list(windows[0][key]) if windows else []
+    table = Table(title=title)
+    table.add_column("window")
+    for group in groups:
+        table.add_column(group)
+    for w in windows:
+        label = row_label(w) if row_label else w["window"]
+        table.add_row(label, *(cell(w[key][g], g) for g in groups))
+    return table
 
 
 def register_monitoring_commands(app: typer.Typer) -> None:

@@ -41,13 +41,18 @@ MISSING = "(missing)"
 
 def psi(reference_counts: np.ndarray, window_counts: np.ndarray) -> float:
     """PSI of two count vectors over the same bins (see module docstring)."""
+    return float(np.sum(psi_terms(reference_counts, window_counts)))
+
+
+def psi_terms(reference_counts: np.ndarray, window_counts: np.ndarray) -> np.ndarray:
+    """Each bin's contribution to the PSI (NaN when either side is empty)."""
     e = np.asarray(reference_counts, dtype=float)
     a = np.asarray(window_counts, dtype=float)
     if e.sum() == 0 or a.sum() == 0:
-        return float("nan")
+        return np.full(len(e), np.nan)
     e = np.maximum(e / e.sum(), PSI_EPSILON)
     a = np.maximum(a / a.sum(), PSI_EPSILON)
-    return float(np.sum((a - e) * np.log(a / e)))
+    return (a - e) * np.log(a / e)
 
 
 def quantile_edges(reference: np.ndarray, bins: int = NUMERIC_BINS) -> np.ndarray:
@@ -131,7 +136,8 @@ def numeric_drift(name: str, reference: np.ndarray, window: np.ndarray) -> Featu
 
 
 def categorical_drift(name: str, reference: np.ndarray, window: np.ndarray) -> FeatureDrift:
-    """PSI per reference level plus a "(new)" bin, and the chi-squared p-value of the counts."""
+    """PSI over the reference's frequent levels plus the "(other)" tail, and the
+    chi-squared p-value of the counts."""
     levels, ref_counts, cur_counts, new = categorical_counts(reference, window)
     value = psi(ref_counts, cur_counts)
     table = np.vstack([ref_counts, cur_counts])
@@ -159,9 +165,7 @@ def level_changes(
     levels: list[str], reference_counts: np.ndarray, window_counts: np.ndarray, top: int = 5
 ) -> list[dict]:
     """The bins contributing most to a categorical PSI: share before and after."""
-    e = np.maximum(reference_counts / max(reference_counts.sum(), 1), PSI_EPSILON)
-    a = np.maximum(window_counts / max(window_counts.sum(), 1), PSI_EPSILON)
-    terms = (a - e) * np.log(a / e)
+    terms = psi_terms(reference_counts, window_counts)
     order = np.argsort(-terms)[:top]
     return [
         {
