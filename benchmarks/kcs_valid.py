@@ -18,7 +18,14 @@ from pathlib import Path
 import pandas as pd
 
 from customs_risk.settings import PROJECT_ROOT, get_settings
-from models.benchmark import KcsConfig, baseline_scores, run_kcs, target_report
+from models.benchmark import (
+    KcsConfig,
+    baseline_scores,
+    ranking_by_goods_line,
+    repeated_goods_lines,
+    run_kcs,
+    target_report,
+)
 from sources import kcs
 
 # Quoted in issue 3: the public baseline reproduced on train → valid.
@@ -61,17 +68,22 @@ def main() -> None:
         train[dates >= cut].to_csv(tail, index=False)
         report = run_kcs(head, tail, valid_path, KcsConfig(), with_baseline=False)
     truth = kcs.labels(valid)
+    baseline_rows = {"whole train file": train, "train head only": train[dates < cut]}
+    baseline = {
+        fit: {t: baseline_scores(rows, valid, t) for t in kcs.TARGETS}
+        for fit, rows in baseline_rows.items()
+    }
     baselines = {
-        "whole train file": {
-            t: target_report(truth[t].to_numpy(), baseline_scores(train, valid, t))
-            for t in kcs.TARGETS
-        },
-        "train head only": {
-            t: target_report(truth[t].to_numpy(), baseline_scores(train[dates < cut], valid, t))
-            for t in kcs.TARGETS
-        },
+        fit: {t: target_report(truth[t].to_numpy(), s) for t, s in by_target.items()}
+        for fit, by_target in baseline.items()
     }
     report["baseline"] = baselines
+    by_line = report["by_goods_line"]
+    repeated = repeated_goods_lines(train, valid)
+    by_line["baseline_whole_train_file"] = {
+        t: ranking_by_goods_line(truth[t].to_numpy(), s, repeated)
+        for t, s in baseline["whole train file"].items()
+    }
     report["split"] = {"train_head_before": str(cut.date()), "test": "valid file"}
 
     verdicts = {}
@@ -115,6 +127,31 @@ def main() -> None:
             f", log loss {flagged.get('log_loss', float('nan')):.4f} vs "
             f"{rest.get('log_loss', float('nan')):.4f}"
         )
+    for target, view in report["feature_views"].items():
+        auc_pr = view["calibration_window_auc_pr_by_view"]
+        print(
+            f"feature view {target}: {view['feature_view']} (calibration-window AUC-PR "
+            + ", ".join(f"{v} {a:.3f}" for v, a in auc_pr.items())
+            + "; better than the default in "
+            + ", ".join(
+                f"{share:.0%}"
+                for share in view["calibration_window_share_better_than_default"].values()
+            )
+            + " of resamples)"
+        )
+    # Where the ranking comes from: rows repeating a known goods line, or new ones.
+    print(
+        f"goods lines: {by_line['repeated_share']:.1%} of valid rows repeat a train row's "
+        "(HS6, net mass, item price) exactly; AUC-ROC / AUC-PR (positives) on each part:"
+    )
+    for target in kcs.TARGETS:
+        for part in ("repeated", "new"):
+            cells = []
+            for name, key in (("platform", "platform"), ("baseline", "baseline_whole_train_file")):
+                r = by_line[key][target][part]
+                cells.append(f"{name} {r['auc_roc']:.3f} / {r['auc_pr']:.3f}")
+            positives = by_line["platform"][target][part]["positives"]
+            print(f"  {target:15} {part:8} ({positives:4} positives): " + "; ".join(cells))
     ranking = report["revenue_ranking"]
     print(
         "duty at stake captured (proxy Item Price × Tax Rate) at 1/2/5/10 %: by probability "

@@ -45,6 +45,7 @@ def summary_table(training: dict) -> Table:
     for column in (
         "category",
         "status",
+        "features",
         "calibration",
         "AUC-ROC",
         "AUC-PR",
@@ -56,12 +57,16 @@ def summary_table(training: dict) -> Table:
     for category, entry in training["report"].items():
         if entry.get("status") != "scored":
             table.add_row(
-                category, "not scored", "—", "—", "—", "—", "—", str(entry["positives"].get("test"))
+                category,
+                "not scored",
+                *("—" for _ in range(6)),
+                str(entry["positives"].get("test")),
             )
             continue
         table.add_row(
             category,
             "scored",
+            entry.get("feature_view", "—"),
             entry["calibration"],
             _fmt(entry["auc_roc"]),
             _fmt(entry["auc_pr"]),

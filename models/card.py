@@ -26,20 +26,21 @@ def model_card(result: TrainingResult) -> str:
         "",
         "## Per category, test window",
         "",
-        "| category | status | calibration | AUC-ROC | AUC-PR | P@1% | P@5% | P@10% | ECE | "
-        "Brier | positives |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| category | status | features | calibration | AUC-ROC | AUC-PR | P@1% | P@5% | P@10% | "
+        "ECE | Brier | positives |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for category, entry in result.report.items():
         if entry.get("status") != "scored":
             lines.append(
-                f"| {category} | **not scored** | — | — | — | — | — | — | — | — | "
+                f"| {category} | **not scored** | — | — | — | — | — | — | — | — | — | "
                 f"{entry['positives']} |"
             )
             continue
         p = entry["precision_at"]
         lines.append(
-            f"| {category} | scored | {entry['calibration']} | {_fmt(entry['auc_roc'])} | "
+            f"| {category} | scored | {entry.get('feature_view', '—')} | {entry['calibration']} | "
+            f"{_fmt(entry['auc_roc'])} | "
             f"{_fmt(entry['auc_pr'])} | {_fmt(p['1'])} | {_fmt(p['5'])} | {_fmt(p['10'])} | "
             f"{_fmt(entry['ece'], 4)} | {_fmt(entry['brier'], 4)} | {entry['positives']} |"
         )
@@ -65,6 +66,10 @@ def model_card(result: TrainingResult) -> str:
         "- Levels: 4 = top 1 %, 3 = top 5 %, 2 = top 20 % of the test period's declarations "
         "(all declarations, inspected or not), by calibrated probability.",
         "- Reasons are TreeSHAP contributions in log-odds of the uncalibrated model.",
+        "- Features: each category's model was fitted on each feature view ("
+        + ", ".join(meta.get("feature_views_compared", []))
+        + ") and keeps the one with the best AUC-PR on the held-out calibration window; a "
+        "`declaration_only` model reads the declaration alone (no entity or route history).",
         "- The served trees were fitted on the "
         + " + ".join(meta.get("served_model_fitted_on", ["train"]))
         + " window(s); calibrators only ever saw held-out scores, and the test window was "

@@ -55,6 +55,39 @@ def value_captured_at(values: np.ndarray, scores: np.ndarray, percent: float) ->
     return float(values[top_share_order(scores)[:k]].sum() / total)
 
 
+def paired_bootstrap_worse(
+    y: np.ndarray,
+    reference: np.ndarray,
+    candidate: np.ndarray,
+    resamples: int,
+    seed: int,
+    ece_tolerance: float | None = 0.0,
+) -> dict[str, float]:
+    """Shares of paired bootstrap resamples in which ``candidate`` is worse than
+    ``reference``: lower AUC-PR and, unless ``ece_tolerance`` is None (scores that are not
+    probabilities), ECE higher by more than ``ece_tolerance``. The same resampled rows score
+    both, so their noise cancels."""
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    worse_pr = worse_ece = valid = 0
+    for _ in range(resamples):
+        index = rng.integers(0, n, n)
+        sample = y[index]
+        if not 0 < sample.sum() < n:
+            continue
+        valid += 1
+        reference_pr = average_precision_score(sample, reference[index])
+        worse_pr += average_precision_score(sample, candidate[index]) < reference_pr
+        if ece_tolerance is not None:
+            reference_ece = expected_calibration_error(sample, reference[index])
+            candidate_ece = expected_calibration_error(sample, candidate[index])
+            worse_ece += candidate_ece > reference_ece + ece_tolerance
+    shares = {"auc_pr": worse_pr / valid if valid else 0.0}
+    if ece_tolerance is not None:
+        shares["ece"] = worse_ece / valid if valid else 0.0
+    return shares
+
+
 def classification_report(y: np.ndarray, probabilities: np.ndarray) -> dict:
     """AUC-ROC, AUC-PR, precision/recall at inspection rates, ECE, Brier, log loss."""
     y = np.asarray(y, dtype=int)

@@ -21,10 +21,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score
 
 from models.bundle import RiskModel
-from models.metrics import classification_report, expected_calibration_error
+from models.metrics import classification_report, paired_bootstrap_worse
 from models.training import TrainingConfig, TrainingResult, fit_windows, labelled_rows
 from sources.contracts import RISK_CATEGORIES
 
@@ -144,36 +143,6 @@ class GateDecision:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "reasons": self.reasons}
-
-
-def paired_bootstrap_worse(
-    y: np.ndarray,
-    champion: np.ndarray,
-    challenger: np.ndarray,
-    resamples: int,
-    seed: int,
-    ece_tolerance: float = 0.0,
-) -> dict[str, float]:
-    """Shares of paired bootstrap resamples in which the challenger is worse: lower AUC-PR,
-    ECE higher by more than ``ece_tolerance``. The same resampled rows score both models,
-    so their noise cancels."""
-    rng = np.random.default_rng(seed)
-    n = len(y)
-    worse_pr = worse_ece = valid = 0
-    for _ in range(resamples):
-        index = rng.integers(0, n, n)
-        sample = y[index]
-        if not 0 < sample.sum() < n:
-            continue
-        valid += 1
-        champion_pr = average_precision_score(sample, champion[index])
-        worse_pr += average_precision_score(sample, challenger[index]) < champion_pr
-        champion_ece = expected_calibration_error(sample, champion[index])
-        challenger_ece = expected_calibration_error(sample, challenger[index])
-        worse_ece += challenger_ece > champion_ece + ece_tolerance
-    if not valid:
-        return {"auc_pr": 0.0, "ece": 0.0}
-    return {"auc_pr": worse_pr / valid, "ece": worse_ece / valid}
 
 
 def decide(

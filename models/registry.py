@@ -106,6 +106,10 @@ def log_and_register(
                 "categories_scored": ",".join(model.categories) or "none",
                 "categories_not_scored": ",".join(model.not_scored) or "none",
                 **{f"rows_{k}": v for k, v in model.metadata["rows"].items()},
+                **{
+                    f"feature_view_{c}": m.metrics.get("feature_view")
+                    for c, m in model.categories.items()
+                },
             }
         )
         for category, entry in result.report.items():

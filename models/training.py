@@ -3,7 +3,9 @@
 Labels exist only for inspected goods items and only from ``outcome_known_at``: a
 model trained "as of" a time uses only outcomes known by then. The labelled rows are
 cut by declaration time into train / early-stopping / calibration / test windows, so
-every evaluation is on declarations later than anything the model learned from.
+every evaluation is on declarations later than anything the model learned from. Each
+category's model is fitted on every feature view and keeps the default one unless another
+ranks the calibration window confidently better.
 """
 
 from __future__ import annotations
@@ -13,12 +15,18 @@ from dataclasses import dataclass, field
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from sklearn.metrics import average_precision_score
 
-from features.definitions import FEATURE_NAMES
+from features.definitions import FEATURE_NAMES, FEATURE_VIEWS
 from features.spec import FeatureSpec
 from models import calibration
 from models.bundle import DEFAULT_INSPECTION_CAPACITY, CategoryModel, RiskModel, level_top_shares
-from models.metrics import INSPECTION_RATES, classification_report, value_captured_at
+from models.metrics import (
+    INSPECTION_RATES,
+    classification_report,
+    paired_bootstrap_worse,
+    value_captured_at,
+)
 from sources.contracts import RISK_CATEGORIES
 
 WINDOWS: tuple[str, ...] = ("train", "early_stopping", "calibration", "test")
@@ -66,6 +74,13 @@ class TrainingConfig:
     # saw held-out scores). The newest labels are the most informative; the test window
     # stays untouched, so test metrics judge the served model itself.
     refit: bool = True
+    # Feature views (``features.definitions.FEATURE_VIEWS``) each category's model is fitted
+    # on. The first is the default; another replaces it only if its held-out AUC-PR on the
+    # calibration window is higher in at least ``view_confidence`` of paired bootstrap
+    # resamples (a few findings must not flip the choice). One view skips the comparison.
+    feature_views: tuple[str, ...] = ("with_history", "declaration_only")
+    view_confidence: float = 0.9
+    view_bootstrap: int = 200
     inspection_capacity: float = DEFAULT_INSPECTION_CAPACITY
 
 
@@ -175,6 +190,53 @@ def refit_classifier(
     )
 
 
+def view_matrix(matrix: np.ndarray, spec: FeatureSpec, view: str) -> np.ndarray:
+    """``matrix`` with the features outside ``view`` blanked (NaN).
+
+    A constant column offers no split, so a booster fitted on this matrix never reads
+    those features: it scores, and TreeSHAP explains (with zero contributions), the full
+    spec's matrix unchanged, at training and at serving alike.
+    """
+    kept = set(FEATURE_VIEWS[view])
+    blank = [j for j, name in enumerate(spec.names) if name not in kept]
+    if not blank:
+        return matrix
+    masked = matrix.copy()
+    masked[:, blank] = np.nan
+    return masked
+
+
+def choose_view(
+    held_out_raw: dict[str, np.ndarray], y: np.ndarray, config: TrainingConfig
+) -> tuple[str, dict]:
+    """The feature view to keep, from each view's raw scores of the calibration window.
+
+    The default (first) view stays unless another ranks the held-out findings better in at
+    least ``config.view_confidence`` of paired bootstrap resamples; of several such, the
+    one with the highest AUC-PR wins.
+    """
+    default, *others = config.feature_views
+    auc_pr = {v: float(average_precision_score(y, raw)) for v, raw in held_out_raw.items()}
+    share_better = {}
+    for view in others:
+        # the default "worse" than this view = this view strictly better
+        share_better[view] = paired_bootstrap_worse(
+            y,
+            held_out_raw[view],
+            held_out_raw[default],
+            config.view_bootstrap,
+            config.seed,
+            ece_tolerance=None,
+        )["auc_pr"]
+    confident = [v for v in others if share_better[v] >= config.view_confidence]
+    chosen = max(confident, key=auc_pr.get) if confident else default
+    evidence = {
+        "calibration_window_auc_pr_by_view": auc_pr,
+        "calibration_window_share_better_than_default": share_better,
+    }
+    return chosen, evidence
+
+
 def calibration_support(probability: np.ndarray, y: np.ndarray, bins: int = 10) -> dict:
     """Held-out rows and findings per probability bin (bins at quantiles, so each is used)."""
     edges = np.unique(np.quantile(probability, np.linspace(0, 1, bins + 1)[:-1]))
@@ -231,6 +293,13 @@ def fit_windows(
     matrices = {name: spec.encode(frame) for name, frame in windows.items()}
     recent_matrix = spec.encode(recent)
     has_test = "test" in windows
+    viewed = {
+        view: {
+            w: view_matrix(matrices[w], spec, view)
+            for w in ("train", "early_stopping", "calibration")
+        }
+        for view in config.feature_views
+    }
 
     categories, not_scored, report, choices = {}, {}, {}, {}
     for category in RISK_CATEGORIES:
@@ -242,26 +311,35 @@ def fit_windows(
             not_scored[category] = reason
             report[category] = {"status": "not_scored", "reason": reason, "positives": positives}
             continue
-        classifier, fit_info = fit_classifier(
-            (matrices["train"], y["train"]),
-            (matrices["early_stopping"], y["early_stopping"]),
-            spec.categorical_indices,
-            config,
-        )
+        fits = {
+            view: fit_classifier(
+                (viewed[view]["train"], y["train"]),
+                (viewed[view]["early_stopping"], y["early_stopping"]),
+                spec.categorical_indices,
+                config,
+            )
+            for view in config.feature_views
+        }
+        held_out_raw = {
+            view: classifier.booster_.predict(viewed[view]["calibration"], raw_score=True)
+            for view, (classifier, _) in fits.items()
+        }
+        view, view_evidence = choose_view(held_out_raw, y["calibration"], config)
+        classifier, fit_info = fits[view]
+        view_matrices = viewed[view]
         calibrator, comparison = calibration.choose(
-            classifier, matrices["calibration"], y["calibration"]
+            classifier, view_matrices["calibration"], y["calibration"]
         )
-        held_out = calibrator.apply(
-            classifier.booster_.predict(matrices["calibration"], raw_score=True)
-        )
-        support = calibration_support(held_out, y["calibration"])
+        support = calibration_support(calibrator.apply(held_out_raw[view]), y["calibration"])
         if config.refit:
-            parts = [(matrices[w], y[w]) for w in ("train", "early_stopping", "calibration")]
+            parts = [(view_matrices[w], y[w]) for w in ("train", "early_stopping", "calibration")]
             classifier = refit_classifier(parts, spec.categorical_indices, fit_info, config)
             fit_info["served_trees"] = classifier.booster_.current_iteration()
         booster = classifier.booster_
         metrics = {
             **fit_info,
+            "feature_view": view,
+            **view_evidence,
             "calibration": comparison["chosen"],
             "positives_by_window": positives,
         }
@@ -288,6 +366,7 @@ def fit_windows(
         "rows": {name: len(frame) for name, frame in windows.items()},
         "feature_fingerprint": spec.fingerprint(),
         "feature_names": list(FEATURE_NAMES),
+        "feature_views_compared": list(config.feature_views),
         "inspection_capacity": config.inspection_capacity,
         "level_top_shares": list(shares),
         "seed": config.seed,

@@ -101,3 +101,8 @@ def test_cli_writes_the_report(kcs_sample, tmp_path, monkeypatch):
         "test": len(kcs_sample[2]),
     }
     assert isinstance(report["seconds"], float)
+    by_line = report["by_goods_line"]
+    assert 0.0 <= by_line["repeated_share"] <= 1.0
+    for target in ("fraud", "critical_fraud"):
+        parts = by_line["platform"][target]
+        assert parts["repeated"]["rows"] + parts["new"]["rows"] == len(kcs_sample[2])

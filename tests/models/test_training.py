@@ -1,10 +1,20 @@
-"""Tree size follows the evidence; refits see the early-stopping and calibration rows."""
+"""Tree size follows the evidence; refits see the early-stopping and calibration rows;
+each category keeps the feature view that ranks held-out findings best."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from models.training import TrainingConfig, fit_classifier, num_leaves, train_risk_model
+from features.definitions import FEATURE_VIEWS
+from features.spec import FeatureSpec
+from models.training import (
+    TrainingConfig,
+    choose_view,
+    fit_classifier,
+    num_leaves,
+    train_risk_model,
+    view_matrix,
+)
 
 
 @pytest.mark.parametrize(
@@ -74,3 +84,92 @@ def test_served_model_is_fitted_on_every_window_before_test_with_a_held_out_cali
         assert sum(model.support["counts"]) == rows["calibration"]
     test_start = pd.Timestamp(result.windows["test"][0])
     assert pd.Timestamp(result.windows["calibration"][1]) < test_start
+
+
+def _unused(model, spec, view) -> list[str]:
+    """Features outside ``view`` that the category's booster nevertheless splits on."""
+    gain = model.booster.feature_importance("gain")
+    return [
+        n for n, g in zip(spec.names, gain, strict=True) if g > 0 and n not in FEATURE_VIEWS[view]
+    ]
+
+
+def test_a_view_blanks_the_features_outside_it(small_features):
+    spec = FeatureSpec.fit(small_features)
+    matrix = spec.encode(small_features.head(50))
+    assert view_matrix(matrix, spec, "with_history") is matrix
+    viewed = view_matrix(matrix, spec, "declaration_only")
+    kept = [j for j, n in enumerate(spec.names) if n in FEATURE_VIEWS["declaration_only"]]
+    blank = [j for j in range(len(spec.names)) if j not in kept]
+    assert blank and np.isnan(viewed[:, blank]).all()
+    np.testing.assert_array_equal(viewed[:, kept], matrix[:, kept])
+    assert not np.isnan(matrix[:, blank]).all()  # the input is left as it was
+
+
+def test_a_declaration_view_model_reads_the_full_matrix_and_ignores_history(
+    small_features, small_sources
+):
+    outcomes = small_sources["inspection_outcomes"]
+    config = TrainingConfig(feature_views=("declaration_only",))
+    result = train_risk_model(small_features, outcomes, outcomes["outcome_known_at"].max(), config)
+    spec = result.model.spec
+    matrix = spec.encode(result.test_features)
+    for category, model in result.model.categories.items():
+        assert result.report[category]["feature_view"] == "declaration_only"
+        assert _unused(model, spec, "declaration_only") == []
+        # Serving passes the full matrix: history values change nothing, explain nothing.
+        np.testing.assert_array_equal(
+            model.probability(matrix),
+            model.probability(view_matrix(matrix, spec, "declaration_only")),
+        )
+        history = [
+            j for j, n in enumerate(spec.names) if n not in FEATURE_VIEWS["declaration_only"]
+        ]
+        assert not model.contributions(matrix)[:, history].any()
+
+
+def test_a_category_leaves_the_default_view_only_on_confident_held_out_evidence(
+    small_features, small_sources
+):
+    outcomes = small_sources["inspection_outcomes"].copy()
+    # Plant a finding that only history can see: earlier revenue findings of the consignee.
+    keys = ["declaration_id", "item_no"]
+    history = small_features[[*keys, "consignee_findings_rate_revenue"]]
+    rate = outcomes[keys].merge(history, on=keys, how="left")["consignee_findings_rate_revenue"]
+    outcomes["finding_revenue"] = (rate > 0.05).to_numpy()
+    result = train_risk_model(small_features, outcomes, outcomes["outcome_known_at"].max())
+    assert result.model.metadata["feature_views_compared"] == list(TrainingConfig().feature_views)
+    for category, model in result.model.categories.items():
+        entry = result.report[category]
+        shares = entry["calibration_window_share_better_than_default"]
+        switched = entry["feature_view"] != "with_history"
+        assert switched == (shares["declaration_only"] >= TrainingConfig().view_confidence)
+        assert _unused(model, result.model.spec, entry["feature_view"]) == []
+    revenue = result.report["revenue"]
+    assert revenue["feature_view"] == "with_history"
+    by_view = revenue["calibration_window_auc_pr_by_view"]
+    assert by_view["with_history"] > by_view["declaration_only"] + 0.1
+
+
+def test_another_view_replaces_the_default_only_when_it_is_confidently_better():
+    rng = np.random.default_rng(1)
+    y = (rng.random(4000) < 0.05).astype(int)
+    noise = rng.normal(size=len(y))
+    scores = {"with_history": noise, "declaration_only": noise + 3 * y}
+    view, evidence = choose_view(scores, y, TrainingConfig())
+    assert view == "declaration_only"
+    assert evidence["calibration_window_share_better_than_default"]["declaration_only"] == 1.0
+    # Better on one of a handful of findings and worse on another is not enough.
+    few = np.zeros(200, dtype=int)
+    few[:4] = 1
+    base = rng.normal(size=200)
+    mixed = base.copy()
+    mixed[0], mixed[1] = 5.0, -3.0
+    view, evidence = choose_view(
+        {"with_history": base, "declaration_only": mixed}, few, TrainingConfig()
+    )
+    by_view = evidence["calibration_window_auc_pr_by_view"]
+    assert by_view["declaration_only"] > by_view["with_history"]
+    assert view == "with_history"
+    only = TrainingConfig(feature_views=("declaration_only",))
+    assert choose_view({"declaration_only": base}, few, only)[0] == "declaration_only"
