@@ -68,8 +68,10 @@ def model_card(result: TrainingResult) -> str:
         "- Reasons are TreeSHAP contributions in log-odds of the uncalibrated model.",
         "- Features: each category's model was fitted on each feature view ("
         + ", ".join(meta.get("feature_views_compared", []))
-        + ") and keeps the one with the best AUC-PR on the held-out calibration window; a "
-        "`declaration_only` model reads the declaration alone (no entity or route history).",
+        + ") and keeps the first unless another ranked the held-out calibration window "
+        f"better in at least {meta.get('feature_view_confidence', 0.9):.0%} of paired "
+        "bootstrap resamples; a `declaration_only` model reads the declaration alone (no "
+        "entity or route history).",
         "- The served trees were fitted on the "
         + " + ".join(meta.get("served_model_fitted_on", ["train"]))
         + " window(s); calibrators only ever saw held-out scores, and the test window was "

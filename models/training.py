@@ -367,6 +367,7 @@ def fit_windows(
         "feature_fingerprint": spec.fingerprint(),
         "feature_names": list(FEATURE_NAMES),
         "feature_views_compared": list(config.feature_views),
+        "feature_view_confidence": config.view_confidence,
         "inspection_capacity": config.inspection_capacity,
         "level_top_shares": list(shares),
         "seed": config.seed,

@@ -1,5 +1,6 @@
 """Tree size follows the evidence; refits see the early-stopping and calibration rows;
-each category keeps the feature view that ranks held-out findings best."""
+a category leaves the default feature view only for one confidently better on held-out
+findings."""
 
 import numpy as np
 import pandas as pd

@@ -64,6 +64,8 @@ def test_training_run_logs_its_evidence(cycle):
     for category, entry in result["training"]["report"].items():
         if entry["status"] == "not_scored":
             assert f"**{category}**" in text
+        else:  # the feature view each category kept is on the card
+            assert f"| {category} | scored | {entry['feature_view']} |" in text
     version = client.get_model_version(settings.model_name, "1")
     model_info = mlflow.models.get_model_info(f"models:/{settings.model_name}/1")
     assert model_info.signature is not None and version.run_id == run_id
