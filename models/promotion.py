@@ -24,7 +24,13 @@ import pandas as pd
 
 from models.bundle import RiskModel
 from models.metrics import classification_report, paired_bootstrap_worse
-from models.training import TrainingConfig, TrainingResult, fit_windows, labelled_rows
+from models.training import (
+    FITTED_WINDOWS,
+    TrainingConfig,
+    TrainingResult,
+    fit_windows,
+    labelled_rows,
+)
 from sources.contracts import RISK_CATEGORIES
 
 GATE_METRIC = "auc_pr"
@@ -65,7 +71,7 @@ def challenger_windows(
     part = np.where(
         ~recent | (u < 0.5), "train", np.where(u < 0.75, "early_stopping", "calibration")
     )
-    return {name: before[part == name] for name in ("train", "early_stopping", "calibration")}
+    return {name: before[part == name] for name in FITTED_WINDOWS}
 
 
 def train_challenger(

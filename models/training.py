@@ -30,6 +30,7 @@ from models.metrics import (
 from sources.contracts import RISK_CATEGORIES
 
 WINDOWS: tuple[str, ...] = ("train", "early_stopping", "calibration", "test")
+FITTED_WINDOWS: tuple[str, ...] = WINDOWS[:-1]  # all but test: what the served model sees
 MIN_EVAL_POSITIVES = 5  # positives each of early-stopping / calibration / test needs
 
 
@@ -294,10 +295,7 @@ def fit_windows(
     recent_matrix = spec.encode(recent)
     has_test = "test" in windows
     viewed = {
-        view: {
-            w: view_matrix(matrices[w], spec, view)
-            for w in ("train", "early_stopping", "calibration")
-        }
+        view: {w: view_matrix(matrices[w], spec, view) for w in FITTED_WINDOWS}
         for view in config.feature_views
     }
 
@@ -332,7 +330,7 @@ def fit_windows(
         )
         support = calibration_support(calibrator.apply(held_out_raw[view]), y["calibration"])
         if config.refit:
-            parts = [(view_matrices[w], y[w]) for w in ("train", "early_stopping", "calibration")]
+            parts = [(view_matrices[w], y[w]) for w in FITTED_WINDOWS]
             classifier = refit_classifier(parts, spec.categorical_indices, fit_info, config)
             fit_info["served_trees"] = classifier.booster_.current_iteration()
         booster = classifier.booster_
@@ -371,9 +369,7 @@ def fit_windows(
         "inspection_capacity": config.inspection_capacity,
         "level_top_shares": list(shares),
         "seed": config.seed,
-        "served_model_fitted_on": (
-            ["train", "early_stopping", "calibration"] if config.refit else ["train"]
-        ),
+        "served_model_fitted_on": (list(FITTED_WINDOWS) if config.refit else ["train"]),
     }
     model = RiskModel(spec, categories, not_scored, metadata)
     if categories:

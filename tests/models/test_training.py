@@ -39,8 +39,8 @@ def _rows(rng, n):
     return X, y
 
 
-def _rows_seen(classifier) -> int:
-    trees = classifier.booster_.trees_to_dataframe()
+def _rows_seen(booster) -> int:
+    trees = booster.trees_to_dataframe()
     return int(trees.loc[(trees["tree_index"] == 0) & (trees["node_depth"] == 1), "count"].iloc[0])
 
 
@@ -51,12 +51,12 @@ def test_refit_uses_train_and_early_stopping_rows_with_scaled_trees():
     classifier, info = fit_classifier(train, stopping, [], TrainingConfig(lgbm_params=params))
     assert info["refit_trees"] == max(1, round(info["best_iteration"] * 4000 / 3000))
     assert classifier.booster_.current_iteration() == info["refit_trees"]
-    assert _rows_seen(classifier) == 4000  # refitted on both windows
+    assert _rows_seen(classifier.booster_) == 4000  # refitted on both windows
 
     plain, info = fit_classifier(
         train, stopping, [], TrainingConfig(lgbm_params=params, refit=False)
     )
-    assert "refit_trees" not in info and _rows_seen(plain) == 3000
+    assert "refit_trees" not in info and _rows_seen(plain.booster_) == 3000
 
 
 def test_served_model_is_fitted_on_every_window_before_test_with_a_held_out_calibrator(
@@ -78,9 +78,7 @@ def test_served_model_is_fitted_on_every_window_before_test_with_a_held_out_cali
         assert metrics["served_trees"] == max(
             1, round(metrics["best_iteration"] * before_test / rows["train"])
         )
-        trees = model.booster.trees_to_dataframe()
-        root = trees[(trees["tree_index"] == 0) & (trees["node_depth"] == 1)]
-        assert int(root["count"].iloc[0]) == before_test
+        assert _rows_seen(model.booster) == before_test
         # Bin support describes held-out scores: every calibration row counted once.
         assert sum(model.support["counts"]) == rows["calibration"]
     test_start = pd.Timestamp(result.windows["test"][0])
