@@ -44,4 +44,4 @@ lock:
 	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml --extra dev -o requirements.lock
 
 clean:
-	rm -rf $(VENV) data/ mlflow/mlflow.db mlflow/artifacts
+	rm -rf $(VENV) data/ mlflow/mlflow.db mlflow/artifacts .prefect/

@@ -91,6 +91,9 @@ def main() -> None:
         f"{'target':15} {'row':28} {'AUC-ROC':>8} {'AUC-PR':>8} {'P@5%':>7} {'P@10%':>7} {'ECE':>7}"
     )
     for target in kcs.TARGETS:
+        if target in report["not_scored"]:
+            print(f"{target:15} platform: not scored — {report['not_scored'][target]}")
+            continue
         ours = _row(report["targets"][target])
         rows = {"platform": ours, "baseline (issue 3 quote)": QUOTED_BASELINE[target]}
         rows |= {f"baseline, {k}": _row(v[target]) for k, v in baselines.items()}
@@ -144,7 +147,7 @@ def main() -> None:
         f"goods lines: {by_line['repeated_share']:.1%} of valid rows repeat a train row's "
         "(HS6, net mass, item price) exactly; AUC-ROC / AUC-PR (positives) on each part:"
     )
-    for target in kcs.TARGETS:
+    for target in by_line["platform"]:
         for part in ("repeated", "new"):
             cells = []
             for name, key in (("platform", "platform"), ("baseline", "baseline_whole_train_file")):
@@ -152,13 +155,14 @@ def main() -> None:
                 cells.append(f"{name} {r['auc_roc']:.3f} / {r['auc_pr']:.3f}")
             positives = by_line["platform"][target][part]["positives"]
             print(f"  {target:15} {part:8} ({positives:4} positives): " + "; ".join(cells))
-    ranking = report["revenue_ranking"]
-    print(
-        "duty at stake captured (proxy Item Price × Tax Rate) at 1/2/5/10 %: by probability "
-        + ", ".join(f"{v:.3f}" for v in ranking["by_fraud_probability"].values())
-        + "; by expected duty at risk "
-        + ", ".join(f"{v:.3f}" for v in ranking["by_expected_duty_at_risk"].values())
-    )
+    ranking = report.get("revenue_ranking")  # absent when fraud was not scored
+    if ranking:
+        print(
+            "duty at stake captured (proxy Item Price × Tax Rate) at 1/2/5/10 %: by probability "
+            + ", ".join(f"{v:.3f}" for v in ranking["by_fraud_probability"].values())
+            + "; by expected duty at risk "
+            + ", ".join(f"{v:.3f}" for v in ranking["by_expected_duty_at_risk"].values())
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str))
     print(f"platform fit + score: {report['seconds']} s; report → {args.out}")

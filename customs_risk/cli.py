@@ -31,6 +31,12 @@ def _quiet_defaults() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # The first start of the embedded Prefect API migrates its database: give it time.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    # The embedded Prefect database and result storage live with the project, like the
+    # MLflow store, not in the user's home. Prefect reads this when first imported, which
+    # the commands do only after this callback.
+    from customs_risk.settings import PROJECT_ROOT
+
+    os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -203,8 +209,8 @@ def serve(
     from serving.app import create_app
 
     settings = get_settings()
-    port = port or int(os.environ.get("PORT", settings.port))
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port, log_level="info")
+    host, port = host or settings.host, port or settings.port
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 benchmark_app = typer.Typer(help="Benchmarks on public data.", no_args_is_help=True)
@@ -254,7 +260,11 @@ def benchmark_kcs(
             }
         )
         for target, entry in report["targets"].items():
-            metrics = {k: v for k, v in flatten(entry, target).items() if v == v}
+            metrics = {
+                k: v
+                for k, v in flatten(entry, target).items()
+                if isinstance(v, int | float) and v == v  # not NaN, not a not-scored null
+            }
             mlflow.log_metrics(metrics)
         mlflow.log_dict(report, "kcs_report.json")
     table = Table(title=f"KCS benchmark — {test.name} ({report['seconds']} s)")
@@ -280,6 +290,8 @@ def benchmark_kcs(
                 _fmt(e["ece"]),
             )
     console.print(table)
+    for target, reason in report["not_scored"].items():
+        console.print(f"{target}: not scored by the platform — {reason}")
     console.print(f"report → {out}")
 
 

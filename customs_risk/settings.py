@@ -1,16 +1,17 @@
 """All settings, from environment variables prefixed ``CUSTOMS_RISK_``.
 
-Created lazily through :func:`get_settings`; nothing is read at import time.
-``MLFLOW_TRACKING_URI`` (MLflow's own variable) overrides the tracking URI.
+Created lazily through :func:`get_settings`; nothing is read at import time. Two
+conventional variables are read here too, once, when the settings are created:
+``MLFLOW_TRACKING_URI`` (MLflow's own) when ``CUSTOMS_RISK_TRACKING_URI`` is not set, and
+``PORT`` before ``CUSTOMS_RISK_PORT``.
 """
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,14 +20,21 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """Platform settings. Every field can be set as ``CUSTOMS_RISK_<FIELD>``."""
 
-    model_config = SettingsConfigDict(env_prefix="CUSTOMS_RISK_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CUSTOMS_RISK_", extra="ignore", populate_by_name=True
+    )
 
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Parquet data lake root.")
     mlflow_dir: Path = Field(
         PROJECT_ROOT / "mlflow", description="Embedded MLflow store and artifacts."
     )
     tracking_uri: str | None = Field(
-        None, description="MLflow tracking URI; default sqlite:///<mlflow_dir>/mlflow.db."
+        None,
+        # Captured once: MLflow writes MLFLOW_TRACKING_URI back into the environment when a
+        # store is first used, which must not redirect settings made later for another store.
+        validation_alias=AliasChoices("CUSTOMS_RISK_TRACKING_URI", "MLFLOW_TRACKING_URI"),
+        description="MLflow tracking URI (else `MLFLOW_TRACKING_URI`); default "
+        "sqlite:///<mlflow_dir>/mlflow.db.",
     )
     experiment: str = Field("customs-risk", description="MLflow experiment for training runs.")
     model_name: str = Field("customs-risk", description="Registered model name.")
@@ -53,7 +61,11 @@ class Settings(BaseSettings):
         "≥ 3, top c/5 → 4, top 4c → ≥ 2).",
     )
     host: str = Field("127.0.0.1", description="API bind address.")
-    port: int = Field(8000, description="API port (`PORT` also works).")
+    port: int = Field(
+        8000,
+        validation_alias=AliasChoices("PORT", "CUSTOMS_RISK_PORT"),
+        description="API port (`PORT` wins).",
+    )
     top_reasons: int = Field(5, description="Reasons returned per category.")
     # Re-assessment (Art. 18): monitoring, re-evaluation, promotion, hot reload.
     monitoring_experiment: str = Field(
@@ -132,10 +144,8 @@ class Settings(BaseSettings):
 
     @property
     def resolved_tracking_uri(self) -> str:
-        """``CUSTOMS_RISK_TRACKING_URI``, else ``MLFLOW_TRACKING_URI``, else the SQLite store."""
-        if self.tracking_uri:
-            return self.tracking_uri
-        return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+        """``tracking_uri`` (from either variable), else the embedded SQLite store."""
+        return self.tracking_uri or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
 
     @property
     def artifact_location(self) -> str:

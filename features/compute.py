@@ -4,7 +4,8 @@
 ``compute_features`` turns declaration columns plus that state into the catalogue's
 columns. Both paths call ``compute_features`` with the same state class: offline with
 every declaration's columns, online with one-element columns. Inputs are plain numpy
-arrays so that one declaration costs microseconds, not a DataFrame's overhead.
+arrays so that one declaration costs microseconds, not a DataFrame's overhead. Look-back
+windows are read from the catalogue (``Feature.window_days``), never restated here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from features.definitions import FEATURE_NAMES
+from features.definitions import FEATURE_NAMES, FEATURES_BY_NAME
 from features.state import SECONDS_PER_DAY, AsOfLookup, EntityState, EventAggregate, to_seconds
 from sources.contracts import CREDIT_LEVELS, CROSS_BORDER_ECOMMERCE_MODES, RISK_CATEGORIES
 
@@ -152,6 +153,7 @@ def build_entity_state(
         )
 
     # Outcomes carry the declaration's entities, stamped with when they became known.
+    # Validation guarantees that every outcome has its declaration (cross-source rules).
     labelled = inspection_outcomes.merge(
         declarations[
             [
@@ -222,6 +224,7 @@ def _monitoring_aggregates(monitoring: pd.DataFrame) -> dict[str, EventAggregate
     adverse = (m["outcome"] == "adverse").to_numpy()
     self_report = (m["event_type"] == "self_report").to_numpy()
     enterprise = _str(m["enterprise_id"])
+    has_enterprise = enterprise != ""
     hs_prefix = _str(m["hs_prefix"])
     origin = _str(m["origin_country"])
     has_hs = np.array([len(h) >= 2 for h in hs_prefix], dtype=bool)
@@ -235,23 +238,36 @@ def _monitoring_aggregates(monitoring: pd.DataFrame) -> dict[str, EventAggregate
         )
 
     route_values = {c: adverse & (category == c) for c in RISK_CATEGORIES}
+    # Origin-wide and chapter-wide signals leave out records naming an enterprise: one
+    # company's failed sampling says nothing about the other importers of its goods.
     return {
         "route_monitoring": events(
             "route_monitoring", has_hs & has_origin, _join(chapter, origin), route_values
         ),
         "origin_monitoring": events(
-            "origin_monitoring", has_origin & ~has_hs, origin, {"adverse": adverse}
+            "origin_monitoring",
+            has_origin & ~has_hs & ~has_enterprise,
+            origin,
+            {"adverse": adverse},
         ),
         "hs_monitoring": events(
-            "hs_monitoring", has_hs & ~has_origin, chapter, {"adverse": adverse}
+            "hs_monitoring", has_hs & ~has_origin & ~has_enterprise, chapter, {"adverse": adverse}
         ),
         "enterprise_monitoring": events(
             "enterprise_monitoring",
-            enterprise != "",
+            has_enterprise,
             enterprise,
             {"adverse": adverse & ~self_report, "self_reports": self_report},
         ),
     }
+
+
+def _window(*names: str) -> int | None:
+    """The look-back window (days) the catalogue gives ``names``, computed by one query."""
+    windows = {FEATURES_BY_NAME[name].window_days for name in names}
+    if len(windows) != 1:
+        raise ValueError(f"one query, several windows in the catalogue: {names}")
+    return windows.pop()
 
 
 def _rate(hits: np.ndarray, trials: np.ndarray) -> np.ndarray:
@@ -305,8 +321,9 @@ def compute_features(
     for name in ("tax_type", "origin_indicator", "payment_type", "import_use", "courier_id"):
         out[name] = _str(columns[name])
 
-    pair = agg["hs6_origin_unit_value"].window_sums(keys["hs6_origin"], t, 365)
-    hs6 = agg["hs6_unit_value"].window_sums(keys["hs6"], t, 365)
+    days = _window("unit_value_vs_reference")
+    pair = agg["hs6_origin_unit_value"].window_sums(keys["hs6_origin"], t, days)
+    hs6 = agg["hs6_unit_value"].window_sums(keys["hs6"], t, days)
     use_pair = pair[:, 0] >= REFERENCE_MIN_COUNT
     use_hs6 = ~use_pair & (hs6[:, 0] >= REFERENCE_MIN_COUNT)
     reference = np.full(len(t), np.nan)
@@ -315,20 +332,20 @@ def compute_features(
     out["unit_value_vs_reference"] = log_uv - reference
 
     consignee = agg["consignee_declarations"]
-    out["consignee_declarations_90d"] = consignee.window_sums(keys["consignee"], t, 90)[:, 0]
-    out["consignee_declarations_total"] = consignee.window_sums(keys["consignee"], t, None)[:, 0]
+    for name in ("consignee_declarations_90d", "consignee_declarations_total"):
+        out[name] = consignee.window_sums(keys["consignee"], t, _window(name))[:, 0]
     out["consignee_days_active"] = (
         t - consignee.first_seen(keys["consignee"], t)
     ) / SECONDS_PER_DAY
     out["declarant_declarations_90d"] = agg["declarant_declarations"].window_sums(
-        keys["declarant"], t, 90
+        keys["declarant"], t, _window("declarant_declarations_90d")
     )[:, 0]
     out["overseas_trader_declarations_total"] = agg["overseas_trader_declarations"].window_sums(
-        keys["overseas_trader"], t, None
+        keys["overseas_trader"], t, _window("overseas_trader_declarations_total")
     )[:, 0]
     relationship = agg["consignee_trader_declarations"]
     out["consignee_trader_declarations_total"] = relationship.window_sums(
-        keys["consignee_trader"], t, None
+        keys["consignee_trader"], t, _window("consignee_trader_declarations_total")
     )[:, 0]
     out["consignee_trader_days_active"] = (
         t - relationship.first_seen(keys["consignee_trader"], t)
@@ -338,24 +355,30 @@ def compute_features(
     out["consignee_credit_level"] = credit.value_at(keys["consignee"], t)
     out["declarant_credit_level"] = credit.value_at(keys["declarant"], t)
 
-    own = agg["consignee_outcomes"].window_sums(keys["consignee"], t, None)
+    own_names = ["consignee_inspections_known"]
+    own_names += [f"consignee_findings_rate_{c}" for c in RISK_CATEGORIES]
+    own = agg["consignee_outcomes"].window_sums(keys["consignee"], t, _window(*own_names))
     out["consignee_inspections_known"] = own[:, 0]
     for i, c in enumerate(RISK_CATEGORIES, start=1):
         out[f"consignee_findings_rate_{c}"] = _rate(own[:, i], own[:, 0])
-    for entity in ("declarant", "overseas_trader", "hs6"):
-        history = agg[f"{entity}_outcomes"].window_sums(keys[entity], t, None)
-        for i, c in enumerate(RISK_CATEGORIES, start=1):
-            out[f"{entity}_findings_rate_{c}"] = _rate(history[:, i], history[:, 0])
-    route = agg["route_outcomes"].window_sums(keys["route"], t, 365)
-    for i, c in enumerate(RISK_CATEGORIES, start=1):
-        out[f"route_findings_rate_{c}"] = _rate(route[:, i], route[:, 0])
+    for entity in ("declarant", "overseas_trader", "hs6", "route"):
+        names = [f"{entity}_findings_rate_{c}" for c in RISK_CATEGORIES]
+        history = agg[f"{entity}_outcomes"].window_sums(keys[entity], t, _window(*names))
+        for i, name in enumerate(names, start=1):
+            out[name] = _rate(history[:, i], history[:, 0])
 
-    route_monitoring = agg["route_monitoring"].window_sums(keys["route"], t, 90)
-    for i, c in enumerate(RISK_CATEGORIES):
-        out[f"route_monitoring_{c}_90d"] = route_monitoring[:, i]
-    out["origin_alerts_90d"] = agg["origin_monitoring"].window_sums(keys["origin"], t, 90)[:, 0]
-    out["hs_monitoring_90d"] = agg["hs_monitoring"].window_sums(keys["hs_chapter"], t, 90)[:, 0]
-    enterprise = agg["enterprise_monitoring"].window_sums(keys["consignee"], t, 365)
+    names = [f"route_monitoring_{c}_90d" for c in RISK_CATEGORIES]
+    route_monitoring = agg["route_monitoring"].window_sums(keys["route"], t, _window(*names))
+    for i, name in enumerate(names):
+        out[name] = route_monitoring[:, i]
+    out["origin_alerts_90d"] = agg["origin_monitoring"].window_sums(
+        keys["origin"], t, _window("origin_alerts_90d")
+    )[:, 0]
+    out["hs_monitoring_90d"] = agg["hs_monitoring"].window_sums(
+        keys["hs_chapter"], t, _window("hs_monitoring_90d")
+    )[:, 0]
+    names = ["consignee_monitoring_adverse_365d", "consignee_self_reports_365d"]
+    enterprise = agg["enterprise_monitoring"].window_sums(keys["consignee"], t, _window(*names))
     out["consignee_monitoring_adverse_365d"] = enterprise[:, 0]
     out["consignee_self_reports_365d"] = enterprise[:, 1]
 

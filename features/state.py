@@ -182,7 +182,8 @@ class AsOfLookup(_KeyCodes):
         return cls(name, index, order[sort], np.asarray(values, float)[sort], ends[sort])
 
     def value_at(self, keys: np.ndarray, seconds: np.ndarray) -> np.ndarray:
-        """Value of the latest record that started before t and had not ended; else NaN."""
+        """Value of the latest record that started before t and had not ended before t;
+        else NaN."""
         codes = self._codes(keys)
         if not len(self.order):  # a source with no records (e.g. no credit data at all)
             return np.full(len(codes), np.nan)
@@ -191,11 +192,13 @@ class AsOfLookup(_KeyCodes):
         seconds = np.asarray(seconds, dtype=np.int64)
         pos = np.searchsorted(self.order, _pack(codes, seconds), side="left") - 1
         safe = np.clip(pos, 0, None)
+        # A record valid over [from, to) holds just before t when from < t <= to: at the
+        # instant of a change the previous level still applies, like every "before t".
         valid = (
             found
             & (pos >= 0)
             & ((self.order[safe] >> _SHIFT) == codes)
-            & ((self.ends[safe] < 0) | (self.ends[safe] > seconds))
+            & ((self.ends[safe] < 0) | (self.ends[safe] >= seconds))
         )
         out = np.full(len(codes), np.nan)
         out[valid] = self.values[safe[valid]]

@@ -24,7 +24,7 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
 from features.compute import build_entity_state, declaration_columns, feature_frame
 from models.assessment import MIN_BIN_SUPPORT, novelty_reasons
@@ -68,11 +68,22 @@ def target_report(y: np.ndarray, probability: np.ndarray) -> dict:
     }
 
 
+def _not_scored_entry(reason: str) -> dict:
+    # The report keeps its shape for a target the platform could not train: every metric
+    # is null, and the reason is given.
+    at = {str(r): None for r in INSPECTION_RATES}
+    return {
+        **dict.fromkeys(REPORT_KEYS),
+        "precision_at": at,
+        "recall_at": dict(at),
+        "not_scored": reason,
+    }
+
+
 def duty_at_stake_captured(raw: pd.DataFrame, scores: np.ndarray) -> dict[str, float]:
     """Share of ``Item Price × Tax Rate`` (a proxy for duty at stake) among fraud rows
     captured by the top n % by ``scores``."""
-    stake = raw["Item Price"].astype(float) * raw["Tax Rate"].astype(float) / 100.0
-    fraud_stake = np.where(raw["Fraud"].astype(int) == 1, stake, 0.0)
+    fraud_stake = np.where(raw["Fraud"].astype(int) == 1, _stake(raw), 0.0)
     return {str(r): value_captured_at(fraud_stake, scores, r) for r in INSPECTION_RATES}
 
 
@@ -106,7 +117,8 @@ def score_kcs(
 
     The test rows' label columns, if present, are dropped before anything else: their
     declarations are history for later test rows, their outcomes are never known.
-    A target whose category could not be trained scores NaN.
+    A target whose category could not be trained has no scores (the model's
+    ``not_scored`` says why).
     """
     test = test.drop(columns=["Fraud", "Critical Fraud"], errors="ignore")
     parts = {"train": train, "valid": valid, "test": test}
@@ -136,15 +148,13 @@ def score_kcs(
     training = TrainingConfig(min_positives=config.min_positives, seed=config.seed)
     result = fit_windows(windows, test_features, test_features["declared_at"].max(), training)
     probabilities = result.model.predict_proba(result.model.spec.encode(test_features))
-    missing = np.full(len(test_features), np.nan)
-    scores = {t: probabilities.get(category, missing) for t, category in kcs.TARGETS.items()}
-    test_declarations = declarations[split == "test"]
-    novelty = novelty_reasons(declaration_columns(test_declarations), state)
+    scores = {t: probabilities[c] for t, c in kcs.TARGETS.items() if c in probabilities}
+    reasons = novelty_reasons(declaration_columns(declarations[split == "test"]), state)
+    novel = np.array([bool(r) for r in reasons])
     flags = {}
-    for target, category in kcs.TARGETS.items():
-        if category in result.model.categories:
-            support, _, _ = result.model.categories[category].uncertainty(scores[target])
-            flags[target] = np.array([bool(r) for r in novelty]) | (support < MIN_BIN_SUPPORT)
+    for target, probability in scores.items():
+        support, _, _ = result.model.categories[kcs.TARGETS[target]].uncertainty(probability)
+        flags[target] = novel | (support < MIN_BIN_SUPPORT)
     return scores, {"model": result.model, "report": result.report, "low_support": flags}
 
 
@@ -153,11 +163,12 @@ def uncertainty_check(y: np.ndarray, probability: np.ndarray, flagged: np.ndarra
     out = {"flagged_share": float(flagged.mean())}
     for name, rows in (("flagged", flagged), ("not_flagged", ~flagged)):
         if rows.any():
+            # a confident miss costs at most -log(1e-6) in log loss, not sklearn's ~36
             p = np.clip(probability[rows], 1e-6, 1 - 1e-6)
             out[name] = {
                 "rows": int(rows.sum()),
-                "brier": float(np.mean((p - y[rows]) ** 2)),
-                "log_loss": float(-np.mean(y[rows] * np.log(p) + (1 - y[rows]) * np.log(1 - p))),
+                "brier": float(brier_score_loss(y[rows], p)),
+                "log_loss": float(log_loss(y[rows], p, labels=[0, 1])),
                 "positive_rate": float(y[rows].mean()),
             }
     return out
@@ -209,40 +220,42 @@ def run_kcs(
     config: KcsConfig | None = None,
     with_baseline: bool = True,
 ) -> dict:
-    """Fit on train (+ valid for early stopping / calibration / history), score test, report."""
+    """Fit on train (+ valid for early stopping / calibration / history), score test, report.
+
+    A target that could not be trained (too few positives) is listed under ``not_scored``
+    with the reason, and its entry under ``targets`` has null metrics; the baseline still
+    reports it.
+    """
     config = config or KcsConfig()
     started = time.perf_counter()
     train, valid, test = (kcs.read_kcs(Path(p)) for p in (train_path, valid_path, test_path))
     scores, fitted = score_kcs(train, valid, test, config)
     seconds = time.perf_counter() - started
-    # Only now are the test labels read.
+    model = fitted["model"]
+    # Only now are the test labels read. Platform metrics cover the trained targets only.
     truth = kcs.labels(test)
     report = {
         "dataset": "kcs",
-        "targets": {t: target_report(truth[t].to_numpy(), scores[t]) for t in kcs.TARGETS},
+        "targets": {
+            t: target_report(truth[t].to_numpy(), scores[t])
+            if t in scores
+            else _not_scored_entry(model.not_scored[c])
+            for t, c in kcs.TARGETS.items()
+        },
+        "not_scored": {t: model.not_scored[c] for t, c in kcs.TARGETS.items() if t not in scores},
         "rows": {"train": len(train), "valid": len(valid), "test": len(test)},
         "seconds": round(seconds, 1),
         "label_delay_days": config.label_delay_days,
-        "revenue_ranking": {
-            "note": "duty at stake = Item Price × Tax Rate, a proxy (the data has no duty "
-            "recovered); share captured among fraud rows in the top n %",
-            "by_fraud_probability": duty_at_stake_captured(test, scores["fraud"]),
-            "by_expected_duty_at_risk": duty_at_stake_captured(
-                test, scores["fraud"] * _stake(test)
-            ),
-        },
-        "not_scored": fitted["model"].not_scored,
         "feature_views": {
             t: {
-                key: fitted["model"].categories[category].metrics.get(key)
+                key: model.categories[kcs.TARGETS[t]].metrics.get(key)
                 for key in (
                     "feature_view",
                     "calibration_window_auc_pr_by_view",
                     "calibration_window_share_better_than_default",
                 )
             }
-            for t, category in kcs.TARGETS.items()
-            if category in fitted["model"].categories
+            for t in scores
         },
         "uncertainty": {
             "note": "flagged = new consignee, unseen HS6 × origin pair, or a calibration bin "
@@ -253,6 +266,15 @@ def run_kcs(
             },
         },
     }
+    if "fraud" in scores:
+        report["revenue_ranking"] = {
+            "note": "duty at stake = Item Price × Tax Rate, a proxy (the data has no duty "
+            "recovered); share captured among fraud rows in the top n %",
+            "by_fraud_probability": duty_at_stake_captured(test, scores["fraud"]),
+            "by_expected_duty_at_risk": duty_at_stake_captured(
+                test, scores["fraud"] * _stake(test)
+            ),
+        }
     known = pd.concat([train, valid], ignore_index=True)
     repeated = repeated_goods_lines(known, test)
     report["by_goods_line"] = {
@@ -260,7 +282,7 @@ def run_kcs(
         "the train or valid file, and the rest",
         "repeated_share": float(repeated.mean()),
         "platform": {
-            t: ranking_by_goods_line(truth[t].to_numpy(), scores[t], repeated) for t in kcs.TARGETS
+            t: ranking_by_goods_line(truth[t].to_numpy(), s, repeated) for t, s in scores.items()
         },
     }
     if with_baseline:
@@ -285,4 +307,5 @@ def run_kcs(
 
 
 def _stake(raw: pd.DataFrame) -> np.ndarray:
+    """Duty at stake per row (proxy): ``Item Price × Tax Rate (%) / 100``."""
     return (raw["Item Price"].astype(float) * raw["Tax Rate"].astype(float) / 100.0).to_numpy()

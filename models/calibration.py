@@ -40,8 +40,6 @@ class Calibrator:
         if self.method == "temperature":
             # sklearn turns a binary score s into logits (-s, s): softmax gives expit(2βs)
             return expit(2.0 * self.params["beta"] * s)
-        if self.method == "identity":
-            return expit(s)
         raise ValueError(f"unknown calibration method {self.method!r}")
 
     def to_dict(self) -> dict:

@@ -9,6 +9,16 @@ def _fmt(value, digits: int = 3) -> str:
     return "—" if value is None or value != value else f"{value:.{digits}f}"
 
 
+def _percent(share: float) -> str:
+    return f"{100 * share:.3g} %"
+
+
+def _levels(top_shares: list[float]) -> str:
+    """``level_top_shares`` (levels ≥ 2, ≥ 3, 4) as "4 = top 1 %, 3 = top 5 %, 2 = top 20 %"."""
+    by_level = zip((2, 3, 4), top_shares, strict=True)
+    return ", ".join(f"{level} = top {_percent(share)}" for level, share in reversed([*by_level]))
+
+
 def model_card(result: TrainingResult) -> str:
     """Markdown model card of a training result (logged to MLflow, shipped in the bundle)."""
     model = result.model
@@ -63,7 +73,8 @@ def model_card(result: TrainingResult) -> str:
         "randomly selected inspections, `random_sample` metrics in the run's report are the "
         "unbiased view.",
         "- Precision at n %: share of findings among the n % highest-scored test items.",
-        "- Levels: 4 = top 1 %, 3 = top 5 %, 2 = top 20 % of the test period's declarations "
+        f"- Levels (inspection capacity {_percent(meta['inspection_capacity'])}): "
+        f"{_levels(meta['level_top_shares'])} of the test period's declarations "
         "(all declarations, inspected or not), by calibrated probability.",
         "- Reasons are TreeSHAP contributions in log-odds of the uncalibrated model.",
         "- Features: each category's model was fitted on each feature view ("

@@ -1,9 +1,12 @@
 """Evaluation metrics, with the exact definitions the reports promise.
 
 Precision at n %: sort by score, descending, ties kept in input order; take the first
-round(n % × rows); the share of positives among them. Recall at n %: the share of all
-positives they hold. ECE: 10 equal-width probability bins, the weighted mean of
-|observed rate − mean probability|.
+round(n % × rows) — Python's ``round``, half to even: 5 % of 50 rows (2.5) is 2 rows, 5 %
+of 70 (3.5) is 4; the share of positives among them (undefined, NaN, when no row is
+taken). Recall at n %: the share of all positives they hold (NaN when there is no
+positive). ECE: 10 equal-width probability bins, the weighted mean of |observed rate −
+mean probability|. Scores and probabilities must be finite: a NaN would otherwise sort
+last or fall in a bin silently, so every metric here raises ``ValueError`` on one.
 """
 
 from __future__ import annotations
@@ -14,27 +17,40 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 INSPECTION_RATES: tuple[int, ...] = (1, 2, 5, 10)
 
 
+def finite(values: np.ndarray, what: str = "scores") -> np.ndarray:
+    """``values`` as a float array; ``ValueError`` if any is NaN or infinite."""
+    values = np.asarray(values, dtype=float)
+    if not np.isfinite(values).all():
+        bad = int((~np.isfinite(values)).sum())
+        raise ValueError(f"{bad} non-finite {what} of {len(values)}: metrics need finite values")
+    return values
+
+
 def top_share_order(scores: np.ndarray) -> np.ndarray:
     """Indices by descending score; a stable sort keeps ties in input order."""
-    return np.argsort(-np.asarray(scores, dtype=float), kind="stable")
+    return np.argsort(-finite(scores), kind="stable")
+
+
+def top_rows(percent: float, rows: int) -> int:
+    """How many rows the top ``percent`` % is: Python's round, half to even."""
+    return round(percent / 100.0 * rows)
 
 
 def precision_recall_at(y: np.ndarray, scores: np.ndarray, percent: float) -> tuple[float, float]:
-    """Precision and recall among the top ``percent`` % of rows by score."""
+    """Precision and recall among the top ``percent`` % of rows by score (NaN if undefined)."""
     y = np.asarray(y, dtype=float)
-    k = round(percent / 100.0 * len(y))
-    if k == 0:
-        return float("nan"), 0.0
-    top = top_share_order(scores)[:k]
-    hits = y[top].sum()
+    k = top_rows(percent, len(y))
+    hits = y[top_share_order(scores)[:k]].sum()
     total = y.sum()
-    return float(hits / k), float(hits / total) if total > 0 else float("nan")
+    precision = hits / k if k > 0 else float("nan")
+    recall = hits / total if total > 0 else float("nan")
+    return float(precision), float(recall)
 
 
 def expected_calibration_error(y: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
     """Weighted mean |observed rate − mean probability| over equal-width bins."""
     y = np.asarray(y, dtype=float)
-    p = np.asarray(probabilities, dtype=float)
+    p = finite(probabilities, "probabilities")
     # Bin i holds [i/bins, (i+1)/bins); probability 1.0 falls in the last bin.
     index = np.minimum((p * bins).astype(int), bins - 1)
     total = 0.0
@@ -48,11 +64,11 @@ def expected_calibration_error(y: np.ndarray, probabilities: np.ndarray, bins: i
 def value_captured_at(values: np.ndarray, scores: np.ndarray, percent: float) -> float:
     """Share of the total of ``values`` (e.g. duty recovered) in the top ``percent`` % by score."""
     values = np.asarray(values, dtype=float)
-    k = round(percent / 100.0 * len(values))
+    top = top_share_order(scores)[: top_rows(percent, len(values))]
     total = values.sum()
     if total <= 0:
         return float("nan")
-    return float(values[top_share_order(scores)[:k]].sum() / total)
+    return float(values[top].sum() / total)
 
 
 def paired_bootstrap_worse(
@@ -91,7 +107,7 @@ def paired_bootstrap_worse(
 def classification_report(y: np.ndarray, probabilities: np.ndarray) -> dict:
     """AUC-ROC, AUC-PR, precision/recall at inspection rates, ECE, Brier, log loss."""
     y = np.asarray(y, dtype=int)
-    p = np.clip(np.asarray(probabilities, dtype=float), 0.0, 1.0)
+    p = np.clip(finite(probabilities, "probabilities"), 0.0, 1.0)
     both = 0 < y.sum() < len(y)
     report = {
         "rows": len(y),

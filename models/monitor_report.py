@@ -169,15 +169,10 @@ def render_html(report: dict) -> str:
     for f in inputs:
         f["key"] = "yes" if f["feature"] in key else ""
         f["unseen"] = ", ".join(list(f["new_levels"])[:5])
-    thresholds = report["thresholds"]
-    levels = [
-        "alert"
-        if f["psi"] >= thresholds["psi_alert"]
-        else "warn"
-        if f["psi"] >= thresholds["psi_warn"]
-        else ""
-        for f in inputs
-    ]
+    # Colour as the assessment judged each input (key or not, significant or not), not by
+    # PSI alone: a large but non-key or non-significant shift only warns.
+    judged = {s["name"]: s["level"] for s in signals if s["kind"] == "input"}
+    levels = [judged.get(f["feature"], "") for f in inputs]
     parts.append("<h2>Inputs (assessed)</h2>")
     parts.append(_records(inputs, INPUT_COLUMNS, levels))
     parts.append(

@@ -12,7 +12,9 @@ time-ordered split would).
 :func:`decide` is the promotion gate, documented in ``docs/monitoring.md``: a challenger
 is promoted only if it scores every category the champion scores, is better on the mean
 AUC-PR of the categories with enough positives in the window, is not significantly worse
-on any of them in ranking (AUC-PR) or calibration (ECE) — paired bootstrap.
+on any of them in ranking (AUC-PR) or calibration (ECE) — paired bootstrap. The first
+training's champion gate (``models.registry.promote_if_better``) applies it too, on the
+new version's test window.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from customs_risk.settings import Settings
 from models.bundle import RiskModel
 from models.metrics import classification_report, paired_bootstrap_worse
 from models.training import (
@@ -129,6 +132,17 @@ class GateConfig:
     worse_confidence: float = 0.95  # a category is "significantly worse" at this confidence
     ece_tolerance: float = 0.01  # ECE rise that matters; smaller ones are not "worse"
     seed: int = 271
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> GateConfig:
+        """The gate in force (settings ``CUSTOMS_RISK_GATE_*`` and the seed)."""
+        return cls(
+            min_gain=settings.gate_min_gain,
+            min_positives=settings.gate_min_positives,
+            worse_confidence=settings.gate_worse_confidence,
+            ece_tolerance=settings.gate_ece_tolerance,
+            seed=settings.seed,
+        )
 
 
 @dataclass

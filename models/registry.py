@@ -11,9 +11,11 @@ import json
 import shutil
 import tempfile
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from importlib import metadata as package_metadata
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,15 +26,16 @@ from mlflow.tracking import MlflowClient
 import mlflow
 from customs_risk.settings import PROJECT_ROOT, Settings
 from features.definitions import FEATURE_NAMES, FEATURES
+from models import promotion
 from models.bundle import RiskModel
 from models.card import model_card
 from models.explain import reliability_figure, shap_summary_figure
 from models.metrics import flatten
-from models.training import TrainingResult, evaluate
+from models.training import MIN_EVAL_POSITIVES, TrainingResult
 from sources.lake import replace_directory
 
+Loaded = TypeVar("Loaded")
 CHAMPION, CHALLENGER, PREVIOUS = "champion", "challenger", "previous"
-GATE_METRIC = "auc_pr"
 _RUNTIME_PACKAGES = ("lightgbm", "scikit-learn", "numpy", "pandas", "scipy", "mlflow")
 
 
@@ -92,7 +95,8 @@ def log_and_register(
     """Log a training run with its evidence, register the model, and apply the champion gate.
 
     ``gate=False`` registers the version as ``challenger`` only: the caller decides
-    (re-evaluation applies its own gate, ``models.promotion``).
+    (re-evaluation applies the same gate, ``models.promotion.decide``, on its own window).
+    ``training_features`` is logged as the run's training dataset (MLflow lineage).
     """
     configure(settings)
     model = result.model
@@ -162,7 +166,7 @@ def log_and_register(
         if gate:
             decision = promote_if_better(settings, version, model, result.test_features)
         else:
-            use_store(settings).set_registered_model_alias(settings.model_name, CHALLENGER, version)
+            set_alias(settings, CHALLENGER, version)
             decision = {
                 "candidate_version": version,
                 "promoted": False,
@@ -204,58 +208,54 @@ def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
         return None
 
 
-def gate_score(model: RiskModel, labelled: pd.DataFrame, categories: list[str]) -> float:
-    """Mean test-window AUC-PR over ``categories`` (the champion gate's measure)."""
-    results = evaluate(model, labelled)
-    values = [results[c][GATE_METRIC] for c in categories if c in results]
-    values = [v for v in values if v == v]
-    return float(np.mean(values)) if values else float("nan")
-
-
 def promote_if_better(
     settings: Settings, version: str, candidate: RiskModel, test_features: pd.DataFrame
 ) -> dict:
-    """Move ``champion`` to ``version`` if it beats the current champion on the same rows.
+    """Move ``champion`` to ``version`` if it passes the promotion gate on its test window.
 
-    The first version becomes champion. Otherwise both are scored on the candidate's
-    test window, over the categories the candidate scores; the candidate must be
-    strictly better on mean AUC-PR. The old champion stays reachable as ``previous``.
+    The first version becomes champion. Otherwise the gate of re-evaluation decides
+    (:func:`models.promotion.decide`, settings ``CUSTOMS_RISK_GATE_*`` but the evidence bar):
+    the candidate must score every category the champion scores, beat it on mean AUC-PR
+    over the categories both score, and be significantly worse on none. A refused
+    candidate gets ``challenger``; a promotion moves the aliases as :func:`promote` does.
     """
-    client = use_store(settings)
-    name = settings.model_name
-    current = _alias_version(client, name, CHAMPION)
-    categories = sorted(candidate.categories)
-    candidate_score = gate_score(candidate, test_features, categories)
+    current = resolve_alias(settings, CHAMPION)
     decision = {
-        "metric": f"mean {GATE_METRIC} over {categories}",
         "candidate_version": version,
-        "candidate_score": candidate_score,
         "champion_version_before": current,
         "evaluated_on": candidate.metadata["windows"]["test"],
     }
     if current is None:
-        client.set_registered_model_alias(name, CHAMPION, version)
+        set_alias(settings, CHAMPION, version)
         return {
             **decision,
+            "candidate_score": None,
+            "champion_score": None,
             "promoted": True,
             "outcome": "first version: champion",
-            "champion_score": None,
             "champion_version_after": version,
         }
     champion = load_version(settings, current)
-    champion_score = gate_score(champion, test_features, categories)
-    promoted = bool(candidate_score > champion_score) or champion_score != champion_score
-    if promoted:
-        client.set_registered_model_alias(name, PREVIOUS, current)
-        client.set_registered_model_alias(name, CHAMPION, version)
+    # Every category the candidate scores has MIN_EVAL_POSITIVES positives in its test window
+    # (training's bar for an honest evaluation); GATE_MIN_POSITIVES is re-evaluation's bar
+    # for a window whose labels may still be maturing.
+    config = replace(promotion.GateConfig.for_settings(settings), min_positives=MIN_EVAL_POSITIVES)
+    gate = promotion.decide(champion, candidate, test_features, config)
+    if gate.promote:
+        promote(settings, version)
     else:
-        client.set_registered_model_alias(name, CHALLENGER, version)
+        set_alias(settings, CHALLENGER, version)
+    failed = [c["reason"] for c in gate.checks if not c["passed"]]
     return {
         **decision,
-        "champion_score": champion_score,
-        "promoted": promoted,
-        "outcome": "promoted" if promoted else "kept champion (candidate not better)",
-        "champion_version_after": version if promoted else current,
+        "metric": f"mean {gate.metric} over {', '.join(gate.categories) or 'no category'}",
+        "candidate_score": gate.challenger_score,
+        "champion_score": gate.champion_score,
+        "promoted": gate.promote,
+        "outcome": "promoted" if gate.promote else f"kept champion ({'; '.join(failed)})",
+        "reasons": gate.reasons,
+        "per_category": gate.per_category,
+        "champion_version_after": version if gate.promote else current,
     }
 
 
@@ -285,6 +285,23 @@ def download_bundle(
     return destination
 
 
+def refresh_local_copy(settings: Settings, version: str, load: Callable[[Path], Loaded]) -> Loaded:
+    """Download ``version`` beside the local copy of the served model, ``load`` it, and only
+    then make it the local copy: a bundle that does not load never replaces the copy the
+    API can start from."""
+    cache = settings.resolved_model_cache_dir
+    staging = cache.with_name(cache.name + ".incoming")
+    shutil.rmtree(staging, ignore_errors=True)
+    uri = f"models:/{settings.model_name}/{version}"
+    try:
+        loaded = load(download_bundle(settings, uri, staging, version))
+    except Exception:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    replace_directory(staging, cache)
+    return loaded
+
+
 def load_version(settings: Settings, version: str) -> RiskModel:
     """Load one registered version's bundle (through a temporary copy)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -308,13 +325,14 @@ def set_alias(settings: Settings, alias: str, version: str | None) -> None:
 
 
 def promote(settings: Settings, version: str) -> dict:
-    """Make ``version`` the champion; the replaced champion becomes ``previous``."""
+    """Make ``version`` the champion; the replaced champion becomes ``previous`` and the
+    ``challenger`` alias is removed: the promotion settled the comparison, so an earlier
+    refused or demoted candidate is no longer the one waiting."""
     before = resolve_alias(settings, CHAMPION)
     if before is not None and before != version:
         set_alias(settings, PREVIOUS, before)
     set_alias(settings, CHAMPION, version)
-    if resolve_alias(settings, CHALLENGER) == version:
-        set_alias(settings, CHALLENGER, None)
+    set_alias(settings, CHALLENGER, None)
     return {"champion_version_before": before, "champion_version_after": version}
 
 

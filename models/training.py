@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score
 
+from customs_risk.settings import Settings
 from features.definitions import FEATURE_NAMES, FEATURE_VIEWS
 from features.spec import FeatureSpec
 from models import calibration
@@ -83,6 +84,17 @@ class TrainingConfig:
     view_confidence: float = 0.9
     view_bootstrap: int = 200
     inspection_capacity: float = DEFAULT_INSPECTION_CAPACITY
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> TrainingConfig:
+        """The configuration every training of the platform uses (first training,
+        re-evaluation, scenario): ``CUSTOMS_RISK_MIN_POSITIVES``, ``_SEED`` and
+        ``_INSPECTION_CAPACITY``, LightGBM and windows at their defaults."""
+        return cls(
+            min_positives=settings.min_positives,
+            seed=settings.seed,
+            inspection_capacity=settings.inspection_capacity,
+        )
 
 
 @dataclass
@@ -407,13 +419,3 @@ def _insufficient(positives: dict[str, int], min_positives: int) -> str | None:
             "window(s): cannot calibrate or evaluate honestly"
         )
     return None
-
-
-def evaluate(model: RiskModel, labelled: pd.DataFrame) -> dict[str, dict]:
-    """Metrics of an existing model on labelled feature rows (e.g. a challenger's test window)."""
-    matrix = model.spec.encode(labelled)
-    results = {}
-    for category, probability in model.predict_proba(matrix).items():
-        y = labelled[f"finding_{category}"].to_numpy(dtype=int)
-        results[category] = classification_report(y, probability)
-    return results

@@ -17,7 +17,7 @@ from customs_risk.settings import Settings, get_settings
 from features.compute import build_entity_state, feature_frame
 from features.state import EntityState
 from models.bundle import RiskModel
-from models.registry import download_bundle, log_and_register, resolve_alias
+from models.registry import log_and_register, refresh_local_copy, resolve_alias
 from models.training import TrainingConfig, train_risk_model
 from serving.scoring import Scorer
 from sources.generator import GeneratorConfig, generate
@@ -94,11 +94,7 @@ def train_and_register(settings: Settings | None = None, validation: dict | None
         features,
         outcomes,
         as_of,
-        TrainingConfig(
-            min_positives=settings.min_positives,
-            seed=settings.seed,
-            inspection_capacity=settings.inspection_capacity,
-        ),
+        TrainingConfig.for_settings(settings),
     )
     lineage = {
         "features_path": str(lake.features),
@@ -120,13 +116,11 @@ def train_and_register(settings: Settings | None = None, validation: dict | None
 
 
 def load_champion(settings: Settings) -> tuple[RiskModel, str]:
-    """Refresh the local copy of the champion from the registry and load it."""
+    """Load the champion from the registry; it then becomes the API's local copy."""
     version = resolve_alias(settings, settings.model_alias)
     if version is None:
         raise LookupError(f"no '{settings.model_alias}' alias on model {settings.model_name}")
-    uri = f"models:/{settings.model_name}@{settings.model_alias}"
-    path = download_bundle(settings, uri, settings.resolved_model_cache_dir, version)
-    return RiskModel.load(path), version
+    return refresh_local_copy(settings, version, RiskModel.load), version
 
 
 @flow(name="batch-score")

@@ -65,17 +65,6 @@ def thresholds(settings: Settings) -> drift.Thresholds:
     )
 
 
-def gate_config(settings: Settings) -> promotion.GateConfig:
-    """The promotion gate in force (settings ``CUSTOMS_RISK_GATE_*``)."""
-    return promotion.GateConfig(
-        min_gain=settings.gate_min_gain,
-        min_positives=settings.gate_min_positives,
-        worse_confidence=settings.gate_worse_confidence,
-        ece_tolerance=settings.gate_ece_tolerance,
-        seed=settings.seed,
-    )
-
-
 def registered_model(settings: Settings, version: str) -> RiskModel:
     """A registered version's bundle, downloaded once per process."""
     key = (settings.resolved_tracking_uri, settings.model_name, version)
@@ -325,7 +314,9 @@ def reevaluate(
 
     last = None if force else _last_kept(settings, as_of_ts)
     cooldown = pd.Timedelta(days=settings.reevaluation_cooldown_days)
-    known = labelled_rows(features[features["declared_at"] < as_of_ts], outcomes, as_of_ts)
+    # What the challenger may read: declarations before the cut-off (logged as its input).
+    declared = features[features["declared_at"] < as_of_ts]
+    known = labelled_rows(declared, outcomes, as_of_ts)
     in_window = known[known["declared_at"] >= window.start]
     positives = {c: int(in_window[f"finding_{c}"].sum()) for c in champion_model.categories}
     if last is not None and as_of_ts - last < cooldown:
@@ -341,7 +332,7 @@ def reevaluate(
             features,
             outcomes,
             window,
-            TrainingConfig(min_positives=settings.min_positives, seed=settings.seed),
+            TrainingConfig.for_settings(settings),
             settings.reevaluation_holdout_days,
         )
         lineage = {
@@ -349,9 +340,14 @@ def reevaluate(
             "as_of": str(as_of_ts),
             "reason": f"re-evaluation after drift: {', '.join(signals or []) or 'on demand'}",
         }
-        registered = log_and_register(trained, settings, lineage=lineage, gate=False)
+        registered = log_and_register(
+            trained, settings, lineage=lineage, training_features=declared, gate=False
+        )
         decision = promotion.decide(
-            champion_model, trained.model, trained.test_features, gate_config(settings)
+            champion_model,
+            trained.model,
+            trained.test_features,
+            promotion.GateConfig.for_settings(settings),
         )
         result.update(
             {

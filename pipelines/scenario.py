@@ -118,7 +118,7 @@ def drift_scenario(
         features[features["declared_at"] < first],
         outcomes,
         first,
-        TrainingConfig(min_positives=settings.min_positives, seed=settings.seed),
+        TrainingConfig.for_settings(settings),
     )
     lineage = {"scenario": json.dumps(asdict(config)), "as_of": str(first)}
     registered = log_and_register(trained, settings, lineage=lineage)

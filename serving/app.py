@@ -1,20 +1,24 @@
 """FastAPI app for clearance systems: real-time risk scores with reasons.
 
 The model (``models:/customs-risk@champion``) and the online entity state are loaded
-once at start-up. A local copy of the model is kept so the API starts even when the
-tracking store is unreachable; while nothing is loaded, ``/readyz`` says so with 503
-and scoring answers 503, and loading is retried in the background.
+at start-up, and ``serving.reload`` swaps in a new champion or a rebuilt entity state
+while running. A local copy of the model is kept so the API starts even when the
+tracking store is unreachable or the champion's bundle does not load; while nothing is
+loaded, ``/readyz`` says so with 503 and scoring answers 503, and loading is retried in
+the background.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
@@ -24,12 +28,16 @@ from fastapi.responses import JSONResponse
 from customs_risk.settings import Settings, get_settings
 from features.state import EntityState
 from models.bundle import RiskModel
+from serving.reload import load_version_for_serving, start_watcher, state_marker
 from serving.schemas import BatchDecision, BatchScoreRequest, Decision, ScoreRequest
 from serving.scoring import Scorer
 from sources.lake import DataLake
 
 API_VERSION = "v1"
 RETRY_SECONDS = 30.0
+# A 422 echoes the offending input; a whole 1,001-item batch or a huge string is not echoed.
+MAX_ECHOED_ITEMS = 10
+MAX_ECHOED_CHARS = 200
 log = logging.getLogger("customs_risk.serving")
 
 
@@ -40,6 +48,7 @@ class LoadedModel:
     scorer: Scorer
     source: str  # "registry" or "local copy"
     loaded_at: str
+    state_marker: tuple[str, int]  # of the entity state served (serving.reload.state_marker)
 
 
 class ModelHolder:
@@ -48,38 +57,66 @@ class ModelHolder:
     def __init__(self) -> None:
         self.current: LoadedModel | None = None
         self.last_error: str | None = None
+        self.last_error_at: str | None = None
 
     def swap(self, loaded: LoadedModel) -> None:
         self.current = loaded
+        self.clear_error()
+
+    def record_error(self, error: str) -> None:
+        """Remember a failed load or reload (shown by /readyz and /v1/model)."""
+        self.last_error = error
+        self.last_error_at = datetime.now(UTC).isoformat()
+
+    def clear_error(self) -> None:
+        self.last_error = self.last_error_at = None
 
 
 def load_served_model(settings: Settings) -> LoadedModel:
     """Champion from the registry (refreshing the local copy), else the local copy."""
-    from models.registry import download_bundle, resolve_alias
+    from models.registry import resolve_alias
 
-    cache = settings.resolved_model_cache_dir
-    source = "registry"
     try:
         version = resolve_alias(settings, settings.model_alias)
         if version is None:
             raise LookupError(f"no '{settings.model_alias}' alias on {settings.model_name}")
-        uri = f"models:/{settings.model_name}@{settings.model_alias}"
-        download_bundle(settings, uri, cache, version)
-    except Exception as error:  # the store may be down: fall back to the local copy
+        return load_version_for_serving(settings, version)
+    except Exception as error:  # store down or bundle broken: fall back to the local copy
+        cache = settings.resolved_model_cache_dir
         if not (cache / "model.json").exists():
             raise RuntimeError(f"no model: registry failed ({error}) and no local copy") from error
-        log.warning("registry unavailable (%s); serving the local copy", error)
-        source = "local copy"
-    return load_bundle(settings, cache, source)
+        log.warning("champion not loaded from the registry (%s); serving the local copy", error)
+        return load_bundle(settings, cache, "local copy")
 
 
 def load_bundle(settings: Settings, bundle: Path, source: str) -> LoadedModel:
     """A servable model from a downloaded bundle folder plus the current entity state."""
     info = json.loads((bundle / "registry.json").read_text())
     model = RiskModel.load(bundle)
-    state = EntityState.load(DataLake(settings.data_dir).state)
+    state_dir = DataLake(settings.data_dir).state
+    marker = state_marker(state_dir)  # read first: a state saved meanwhile is reloaded later
+    state = EntityState.load(state_dir)
     scorer = Scorer(model, state, str(info.get("version")), settings.top_reasons)
-    return LoadedModel(scorer, source, datetime.now(UTC).isoformat())
+    return LoadedModel(scorer, source, datetime.now(UTC).isoformat(), marker)
+
+
+def json_safe_input(value: Any) -> Any:
+    """An offending input as it can be echoed in a JSON error.
+
+    Non-finite floats become their names ("NaN", "Infinity"), and long lists and strings
+    are cut, so the error response itself never fails to encode nor repeats a whole batch.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: json_safe_input(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        if len(value) > MAX_ECHOED_ITEMS:
+            return f"<list of {len(value)} items>"
+        return [json_safe_input(item) for item in value]
+    if isinstance(value, str) and len(value) > MAX_ECHOED_CHARS:
+        return value[:MAX_ECHOED_CHARS] + "…"
+    return value
 
 
 def _load_until_ready(app: FastAPI, settings: Settings, stop: threading.Event) -> None:
@@ -87,10 +124,9 @@ def _load_until_ready(app: FastAPI, settings: Settings, stop: threading.Event) -
     while not stop.is_set() and holder.current is None:
         try:
             holder.swap(load_served_model(settings))
-            holder.last_error = None
             log.info("model loaded")
         except Exception as error:
-            holder.last_error = str(error)
+            holder.record_error(str(error))
             log.error("model not loaded: %s; retrying in %.0f s", error, RETRY_SECONDS)
             stop.wait(RETRY_SECONDS)
 
@@ -107,13 +143,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:  # first attempt inline, so a healthy start is ready when it accepts traffic
             app.state.holder.swap(load_served_model(resolved))
         except Exception as error:
-            app.state.holder.last_error = str(error)
+            app.state.holder.record_error(str(error))
             log.error("model not loaded at start-up: %s", error)
             threading.Thread(
                 target=_load_until_ready, args=(app, resolved, stop), daemon=True
             ).start()
-        from serving.reload import start_watcher  # follows the champion alias (hot swap)
-
         start_watcher(app.state.holder, resolved, stop)
         yield
         stop.set()
@@ -134,7 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {
                 "field": ".".join(str(p) for p in e["loc"] if p != "body"),
                 "reason": e["msg"],
-                "input": e.get("input"),
+                "input": json_safe_input(e.get("input")),
             }
             for e in error.errors()
         ]
@@ -158,17 +192,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def readyz(request: Request) -> JSONResponse:
         """Readiness: 200 only once a model and the entity state are loaded."""
         holder: ModelHolder = request.app.state.holder
-        if holder.current is None:
+        current = holder.current
+        if current is None:
             return JSONResponse(
                 {"status": "not ready", "reason": holder.last_error or "loading"}, 503
             )
         return JSONResponse(
-            {"status": "ready", "model_version": holder.current.scorer.model_version}
+            {
+                "status": "ready",
+                "model_version": current.scorer.model_version,
+                "entity_state_built_through": current.scorer.state.built_through,
+            }
         )
 
     @app.get("/v1/model", tags=["scoring"])
-    def model_info(loaded: LoadedModel = Depends(served)) -> dict:
-        """The served model: version, categories, metrics, where it was loaded from."""
+    def model_info(request: Request, loaded: LoadedModel = Depends(served)) -> dict:
+        """The served model: version, categories, metrics, where it was loaded from, and
+        the last failed reload (null once a reload succeeds)."""
+        holder: ModelHolder = request.app.state.holder
+        error, error_at = holder.last_error, holder.last_error_at
         scorer = loaded.scorer
         return {
             "model_name": request_settings(app).model_name,
@@ -177,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "thresholds_version": scorer.thresholds_version,
             "source": loaded.source,
             "loaded_at": loaded.loaded_at,
+            "last_reload_error": {"error": error, "at": error_at} if error else None,
             "categories": {
                 c: {
                     "level_cutoffs": m.level_cutoffs,

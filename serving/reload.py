@@ -1,68 +1,117 @@
-"""Hot reload: the running API follows the champion alias without a restart.
+"""Hot reload: the running API follows the champion alias and the lake's entity state.
 
-A daemon thread polls ``models:/<name>@<alias>`` every
-``CUSTOMS_RISK_RELOAD_INTERVAL_SECONDS``. When the alias points at another version, the
-new bundle is downloaded into a staging folder and loaded completely (boosters,
-calibrators, spec, and a fresh entity state) while the old model keeps answering; then
-``ModelHolder.swap`` replaces the reference in one assignment. A request holds the model
-it started with, so no request ever sees half a model, and none fails during the swap.
-The local copy used at start-up is replaced only after the swap.
+A daemon thread polls every ``CUSTOMS_RISK_RELOAD_INTERVAL_SECONDS``:
+
+- When the entity state in the lake was saved again (the ``build-features`` flow rebuilds
+  it daily), the new state is loaded and served with the same model, so online features
+  keep up with batch scoring. Only the state's small ``MANIFEST`` is read to notice it.
+- When ``models:/<name>@<alias>`` points at another version, the new bundle is downloaded
+  into a staging folder and loaded completely (boosters, calibrators, spec, and a fresh
+  entity state); only then does it replace the local copy used at start-up.
+
+Either way the old scorer keeps answering until ``ModelHolder.swap`` replaces the
+reference in one assignment. A request holds the scorer it started with, so no request
+ever sees half a model, and none fails during the swap. A failed reload is recorded on
+the holder (``GET /v1/model`` shows it) and retried at the next poll.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import shutil
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from customs_risk.settings import Settings
-from sources.lake import replace_directory
+from features.state import EntityState
+from sources.lake import DataLake
+
+if TYPE_CHECKING:  # serving.app imports this module
+    from serving.app import LoadedModel, ModelHolder
 
 log = logging.getLogger("customs_risk.serving.reload")
 
 
-def load_version_for_serving(settings: Settings, version: str, staging: Path):
-    """A fully loaded ``LoadedModel`` of ``version``, read from a staging download."""
-    from models.registry import download_bundle
+def state_marker(directory: Path) -> tuple[str, int]:
+    """Identifies a saved entity state without loading it: its built_through and when
+    its manifest was written (a rebuild may add late data without moving built_through)."""
+    manifest = directory / "MANIFEST"
+    written = manifest.stat().st_mtime_ns
+    fields = dict(line.split("=", 1) for line in manifest.read_text().splitlines() if "=" in line)
+    return fields.get("built_through", ""), written
+
+
+def load_version_for_serving(settings: Settings, version: str) -> LoadedModel:
+    """A fully loaded ``LoadedModel`` of ``version``; it then becomes the local copy
+    (``models.registry.refresh_local_copy``: a broken bundle never overwrites it)."""
+    from models.registry import refresh_local_copy
     from serving.app import load_bundle
 
-    uri = f"models:/{settings.model_name}/{version}"
-    return load_bundle(settings, download_bundle(settings, uri, staging, version), "registry")
+    return refresh_local_copy(
+        settings, version, lambda bundle: load_bundle(settings, bundle, "registry")
+    )
 
 
-def check_once(holder, settings: Settings) -> str | None:
-    """Swap in the alias's version if it differs from the served one; the new version or None."""
+def with_fresh_state(loaded: LoadedModel, settings: Settings) -> LoadedModel:
+    """``loaded``'s model with the entity state now in the lake."""
+    state_dir = DataLake(settings.data_dir).state
+    marker = state_marker(state_dir)  # read first: a state saved meanwhile is reloaded later
+    scorer = dataclasses.replace(loaded.scorer, state=EntityState.load(state_dir))
+    return dataclasses.replace(loaded, scorer=scorer, state_marker=marker)
+
+
+def check_once(holder: ModelHolder, settings: Settings) -> list[str]:
+    """Swap in a newly saved entity state, then the alias's version if it moved.
+
+    Returns what was swapped in (empty when the served model and state are current).
+    """
     from models.registry import resolve_alias
 
     current = holder.current
     if current is None:  # nothing served yet: the start-up retry loop owns loading
-        return None
+        return []
+    swapped = []
+    # The state first: it is local, so it stays fresh while the registry is unreachable.
+    if state_marker(DataLake(settings.data_dir).state) != current.state_marker:
+        current = with_fresh_state(current, settings)
+        holder.swap(current)  # one reference assignment: atomic for readers
+        swapped.append(f"entity state built through {current.scorer.state.built_through}")
+        log.info("now serving the %s", swapped[-1])
     version = resolve_alias(settings, settings.model_alias)
-    if version is None or version == current.scorer.model_version:
-        return None
-    cache = settings.resolved_model_cache_dir
-    staging = cache.with_name(cache.name + ".incoming")
-    shutil.rmtree(staging, ignore_errors=True)
-    loaded = load_version_for_serving(settings, version, staging)
-    holder.swap(loaded)  # one reference assignment: atomic for readers
-    replace_directory(staging, cache)  # the start-up fallback follows what is served
-    log.info("now serving %s version %s", settings.model_name, version)
-    return version
+    if version is not None and version != current.scorer.model_version:
+        holder.swap(load_version_for_serving(settings, version))
+        swapped.append(f"version {version}")
+        log.info("now serving %s version %s", settings.model_name, version)
+    return swapped
 
 
-def watch(holder, settings: Settings, stop: threading.Event) -> None:
-    """Poll until ``stop`` is set; errors are logged and retried at the next poll."""
+def reload_once(holder: ModelHolder, settings: Settings) -> list[str]:
+    """``check_once``, recording a failure on the holder instead of raising it.
+
+    A check that succeeds clears the recorded failure: what is served is current again.
+    """
+    try:
+        swapped = check_once(holder, settings)
+    except Exception as error:  # the registry may be down: keep serving what we have
+        holder.record_error(f"reload failed: {error}")
+        log.warning("reload failed (%s); still serving the current model and state", error)
+        return []
+    if holder.current is not None:
+        holder.clear_error()
+    return swapped
+
+
+def watch(holder: ModelHolder, settings: Settings, stop: threading.Event) -> None:
+    """Poll until ``stop`` is set; errors are recorded and retried at the next poll."""
     interval = settings.reload_interval_seconds
     while not stop.wait(interval):
-        try:
-            check_once(holder, settings)
-        except Exception as error:  # the registry may be down: keep serving what we have
-            holder.last_error = f"reload failed: {error}"
-            log.warning("model reload failed (%s); still serving the current model", error)
+        reload_once(holder, settings)
 
 
-def start_watcher(holder, settings: Settings, stop: threading.Event) -> threading.Thread | None:
+def start_watcher(
+    holder: ModelHolder, settings: Settings, stop: threading.Event
+) -> threading.Thread | None:
     """Start the polling thread (not when the interval is 0)."""
     if settings.reload_interval_seconds <= 0:
         return None

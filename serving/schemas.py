@@ -7,10 +7,10 @@ and a request that breaks it gets a 422 naming the field and the reason.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from sources.contracts import DECLARATIONS, Column
 
@@ -24,12 +24,23 @@ _DEFAULTS: dict[str, Any] = {
 }
 _TYPES = {"string": str, "int": int, "float": float, "bool": bool, "datetime": datetime}
 
+# The entity state counts whole seconds since 2000-01-01 in 32 bits (features.state):
+# earlier times would be clamped and times from ~2136 on would read other entities'
+# history, so the API accepts declarations lodged in [2000-01-01, 2100-01-01) UTC.
+EARLIEST_DECLARED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_DECLARED_AT = datetime(2100, 1, 1, tzinfo=UTC)
+DECLARED_AT_RULE = (
+    "Naive times are UTC, aware ones are converted; must lie in [2000-01-01, 2100-01-01) UTC."
+)
+
 
 def _field(column: Column):
     annotation: Any = _TYPES[column.dtype]
     if column.allowed:
         annotation = Literal[column.allowed]  # type: ignore[valid-type]
     constraints: dict[str, Any] = {"description": column.description}
+    if column.name == "declared_at":
+        constraints["description"] += " " + DECLARED_AT_RULE
     if column.pattern and not column.allowed:
         constraints["pattern"] = column.pattern
     if column.min_value is not None:
@@ -47,6 +58,15 @@ def _field(column: Column):
 
 class _DeclarationBase(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("declared_at", check_fields=False)
+    @classmethod
+    def _declared_at_in_range(cls, value: datetime) -> datetime:
+        # Compared as aware datetimes: converting 0001-01-01T00:00+08:00 to UTC overflows.
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        if not EARLIEST_DECLARED_AT <= aware < LATEST_DECLARED_AT:
+            raise ValueError("declared_at must lie in [2000-01-01, 2100-01-01) UTC")
+        return value
 
     @model_validator(mode="after")
     def _weights_consistent(self):

@@ -105,6 +105,10 @@ TRADE_MODE_PATTERN = r"^[0-9]{4}$"
 OFFICE_PATTERN = r"^[0-9]{4}$"
 HS_PREFIX_PATTERN = r"^[0-9]{2,10}$"
 
+# Largest plausible goods item: 1e12 CNY, and a million tonnes (more than the largest ship).
+MAX_VALUE_CNY = 1e12
+MAX_KG = 1e9
+
 
 @dataclass(frozen=True)
 class Column:
@@ -220,18 +224,37 @@ DECLARATIONS = SourceContract(
             allowed=INCOTERMS,
         ),
         Column("currency", "string", "Invoice currency, ISO 4217.", pattern=CURRENCY_PATTERN),
+        # Upper bounds are far above any real goods item; they keep features and severities
+        # finite (1e308 CNY times a duty rate overflows).
         Column(
             "declared_value",
             "float",
             "Declared value in the invoice currency.",
             unit="currency",
             min_value=0.0,
+            max_value=1e16,  # MAX_VALUE_CNY even in VND or IDR (thousands to the CNY)
         ),
-        Column("value_cny", "float", "Declared customs value in CNY.", unit="CNY", min_value=0.0),
-        Column("quantity", "float", "Declared quantity.", unit="quantity_unit", min_value=0.0),
+        Column(
+            "value_cny",
+            "float",
+            "Declared customs value in CNY.",
+            unit="CNY",
+            min_value=0.0,
+            max_value=MAX_VALUE_CNY,
+        ),
+        Column(
+            "quantity",
+            "float",
+            "Declared quantity.",
+            unit="quantity_unit",
+            min_value=0.0,
+            max_value=1e12,
+        ),
         Column("quantity_unit", "string", "Unit of the declared quantity.", allowed=QUANTITY_UNITS),
-        Column("net_weight_kg", "float", "Net weight.", unit="kg", min_value=0.0),
-        Column("gross_weight_kg", "float", "Gross weight.", unit="kg", min_value=0.0),
+        Column("net_weight_kg", "float", "Net weight.", unit="kg", min_value=0.0, max_value=MAX_KG),
+        Column(
+            "gross_weight_kg", "float", "Gross weight.", unit="kg", min_value=0.0, max_value=MAX_KG
+        ),
         Column(
             "duty_rate",
             "float",
@@ -463,9 +486,8 @@ def contracts_markdown() -> str:
         for c in contract.columns:
             rule = ", ".join(c.allowed) if c.allowed else (f"`{c.pattern}`" if c.pattern else "")
             if c.min_value is not None or c.max_value is not None:
-                rule = f"{c.min_value if c.min_value is not None else ''} … " + (
-                    f"{c.max_value}" if c.max_value is not None else ""
-                )
+                low, high = (f"{v:g}" if v is not None else "" for v in (c.min_value, c.max_value))
+                rule = f"{low} … {high}"
             lines.append(
                 f"| {c.name} | {c.dtype} | {c.unit or ''} | "
                 f"{'yes' if c.nullable else 'no'} | {rule} | {c.description} |"

@@ -592,12 +592,15 @@ def generate(config: GeneratorConfig) -> GeneratedData:
         .sort_values("outcome_known_at", kind="stable")
         .reset_index(drop=True)
     )
+    # The data are a snapshot at the period's end: outcomes not known by then are not in
+    # it yet (the label delay), nor are later credit changes or monitoring records.
+    outcomes = outcomes[outcomes["outcome_known_at"] < end].reset_index(drop=True)
     credit = _credit_history(
         rng,
         consignee_id,
         credit_level,
         later_level,
-        changes,
+        changes & (change_at < end),
         change_at,
         consignee_start,
         start,

@@ -2,8 +2,10 @@
 
 Every expectation comes from a contract: the column set, dtypes, nullability, allowed
 values, patterns, bounds and key of each ``SourceContract``, plus one explicit rule per
-cross-column note (``_CROSS_COLUMN_RULES``). Results are turned into plain
-``ValidationReport``s so the rest of the platform never handles GE objects.
+cross-column note (``_CROSS_COLUMN_RULES``). Rules between sources (an outcome and its
+declaration, ``CROSS_SOURCE_RULES``) are checked on the outcomes joined to their declarations
+and reported with the outcomes. Results are turned into plain ``ValidationReport``s so the
+rest of the platform never handles GE objects.
 
 Great Expectations is imported on first use, not with this module: the import takes
 several seconds and most importers only need the report types.
@@ -288,13 +290,28 @@ def build_suite(contract: SourceContract) -> gx.ExpectationSuite:
 
 def validate_frame(frame: pd.DataFrame, contract: SourceContract) -> ValidationReport:
     """Validate ``frame`` against ``contract``; never raises on bad data."""
-    gx = _gx()
-    data = _python_strings(frame)
     present = set(frame.columns)
     # Expectations on a missing column cannot run; the column-set check reports the column.
     runnable = [e for e in _expectations(contract) if all(c in present for c in e.meta["columns"])]
-    suite = gx.ExpectationSuite(name=f"{contract.name}_contract", expectations=runnable)
     key = [c for c in contract.key if c in present]
+    failures, evaluated = _run(contract.name, f"{contract.name}_contract", frame, runnable, key)
+    failures = _drop_errors_on_mistyped_columns(failures)
+    order = {name: i for i, name in enumerate(contract.column_names)}
+    failures.sort(key=lambda f: (order.get((f.column or "").split(",")[0], -1), f.expectation))
+    return ValidationReport(
+        source=contract.name,
+        rows=len(frame),
+        evaluated=evaluated,
+        failures=tuple(failures),
+    )
+
+
+def _run(
+    asset: str, suite_name: str, frame: pd.DataFrame, expectations: list, key: list[str]
+) -> tuple[list[ExpectationFailure], int]:
+    """Run ``expectations`` on ``frame``: the failures, and how many expectations ran."""
+    gx = _gx()
+    suite = gx.ExpectationSuite(name=suite_name, expectations=expectations)
     result_format = {
         "result_format": "SUMMARY",
         # More than we show, so that the examples can be distinct values.
@@ -302,22 +319,11 @@ def validate_frame(frame: pd.DataFrame, contract: SourceContract) -> ValidationR
         # Rows are identified by their key in the examples of null failures.
         "unexpected_index_column_names": key,
     }
-    batch = _batch_definition(contract.name).get_batch(batch_parameters={"dataframe": data})
+    data = _python_strings(frame)
+    batch = _batch_definition(asset).get_batch(batch_parameters={"dataframe": data})
     result = batch.validate(suite, result_format=result_format)
-
-    failures: list[ExpectationFailure] = []
-    for r in result.results:
-        if not r.success:
-            failures.extend(_failures(r, frame, key))
-    failures = _drop_errors_on_mistyped_columns(failures)
-    order = {name: i for i, name in enumerate(contract.column_names)}
-    failures.sort(key=lambda f: (order.get((f.column or "").split(",")[0], -1), f.expectation))
-    return ValidationReport(
-        source=contract.name,
-        rows=len(frame),
-        evaluated=len(result.results),
-        failures=tuple(failures),
-    )
+    failures = [f for r in result.results if not r.success for f in _failures(r, frame, key)]
+    return failures, len(result.results)
 
 
 def _python_strings(frame: pd.DataFrame) -> pd.DataFrame:
@@ -336,11 +342,76 @@ def _python_strings(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate_sources(frames: dict[str, pd.DataFrame]) -> dict[str, ValidationReport]:
-    """Validate each frame against the contract of the same name (keys of ``CONTRACTS``)."""
+    """Validate each frame against the contract of the same name (keys of ``CONTRACTS``),
+    then the rules between sources (``validate_cross_source``)."""
     unknown = sorted(set(frames) - set(CONTRACTS))
     if unknown:
         raise KeyError(f"no contract for {unknown}; known sources: {sorted(CONTRACTS)}")
-    return {name: validate_frame(frame, CONTRACTS[name]) for name, frame in frames.items()}
+    reports = {name: validate_frame(frame, CONTRACTS[name]) for name, frame in frames.items()}
+    return validate_cross_source(frames, reports)
+
+
+# --- Rules between sources ------------------------------------------------------------------
+
+_OUTCOME_KEY = ["declaration_id", "item_no"]
+_DECLARATION_EXISTS = "every outcome refers to an existing declaration (declaration_id, item_no)"
+_INSPECTED_AFTER_DECLARED = "inspected_at >= declared_at"
+CROSS_SOURCE_RULES: tuple[str, ...] = (_DECLARATION_EXISTS, _INSPECTED_AFTER_DECLARED)
+
+# What each side of the join reads: a rule cannot say anything useful about columns that
+# failed their own contract (missing, mistyped, duplicate keys), so it is then not run.
+_CROSS_SOURCE_COLUMNS = {
+    "inspection_outcomes": {"declaration_id", "item_no", "inspected_at"},
+    "declarations": {"declaration_id", "item_no", "declared_at"},
+}
+
+
+def _cross_source_expectations() -> list:
+    """The rules between sources, as expectations on outcomes left-joined to declarations."""
+    E = _gx().expectations
+    # declared_at is never null in a valid declarations table, so a null one after the
+    # join means that no declaration has the outcome's key.
+    exists = E.ExpectColumnValuesToNotBeNull(column="declared_at")
+    exists.meta = {"columns": list(_OUTCOME_KEY), "rule": _DECLARATION_EXISTS}
+    out = [exists]
+    for e in _a_after_b("inspected_at", "declared_at", or_equal=True)(E):
+        e.meta = {"columns": ["inspected_at", "declared_at"], "rule": _INSPECTED_AFTER_DECLARED}
+        out.append(e)
+    return out
+
+
+def validate_cross_source(
+    frames: dict[str, pd.DataFrame], reports: dict[str, ValidationReport]
+) -> dict[str, ValidationReport]:
+    """``reports`` with the failures of ``CROSS_SOURCE_RULES`` added to the outcomes' report.
+
+    An outcome whose declaration is missing would be dropped from the features, and one
+    inspected before its declaration would count its own label in its own history. The
+    rules run only when both sources are given and the columns they read passed.
+    """
+    if any(name not in frames for name in _CROSS_SOURCE_COLUMNS):
+        return reports
+    for name, columns in _CROSS_SOURCE_COLUMNS.items():
+        if columns & {c for f in reports[name].failures for c in (f.column or "").split(",")}:
+            return reports
+    outcomes = frames["inspection_outcomes"]
+    declared = frames["declarations"][[*_OUTCOME_KEY, "declared_at"]]
+    joined = outcomes[[*_OUTCOME_KEY, "inspected_at"]].merge(declared, on=_OUTCOME_KEY, how="left")
+    failures, evaluated = _run(
+        "inspection_outcomes_with_declarations",
+        "cross_source",
+        joined,
+        _cross_source_expectations(),
+        list(_OUTCOME_KEY),
+    )
+    own = reports["inspection_outcomes"]
+    combined = ValidationReport(
+        source=own.source,
+        rows=own.rows,
+        evaluated=own.evaluated + evaluated,
+        failures=own.failures + tuple(failures),
+    )
+    return {**reports, "inspection_outcomes": combined}
 
 
 def require_valid(reports: dict[str, ValidationReport]) -> None:

@@ -4,8 +4,11 @@ Prefect test harness for the whole session (its start costs 10-20 s)."""
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# Prefect's home (memo store, result storage) for the test session, not the user's.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="customs-risk-prefect-"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -109,7 +112,12 @@ def drift_run(tmp_path_factory, prefect_harness):
 
     root = tmp_path_factory.mktemp("scenario")
     settings = make_settings(root).model_copy(
-        update={"model_name": "customs-risk-scenario", "reload_interval_seconds": 0.5}
+        update={
+            "model_name": "customs-risk-scenario",
+            "reload_interval_seconds": 0.5,
+            # not the default, so a re-evaluation that ignored it would show
+            "inspection_capacity": 0.04,
+        }
     )
     report = drift_scenario(settings, ScenarioConfig(**DRIFT_SCENARIO), out=str(root / "r.json"))
     return settings, report

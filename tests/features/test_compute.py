@@ -1,5 +1,8 @@
 """Feature code: catalogue agreement, online/offline parity, and no leakage from the future."""
 
+import dataclasses
+from datetime import timedelta, timezone
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,12 +11,14 @@ from features.compute import (
     build_entity_state,
     columns_from_records,
     compute_features,
+    declaration_columns,
     feature_frame,
 )
-from features.definitions import FEATURE_NAMES, FEATURES
+from features.definitions import FEATURE_NAMES, FEATURES, FEATURES_BY_NAME
 from features.spec import FeatureSpec
 from features.state import EntityState
 from serving.schemas import Declaration
+from sources.contracts import CONTRACTS, conform
 
 
 def test_compute_returns_exactly_the_catalogue(small_features):
@@ -22,21 +27,50 @@ def test_compute_returns_exactly_the_catalogue(small_features):
     assert all(f.label and f.description for f in FEATURES)
 
 
+def _bodies(sample: pd.DataFrame) -> list[dict]:
+    """Declarations as the API receives them (JSON), validated by the request schema."""
+    return [
+        Declaration.model_validate_json(row.to_json(date_format="iso", date_unit="us")).model_dump()
+        for _, row in sample.iterrows()
+    ]
+
+
+def _assert_same_values(online: dict[str, np.ndarray], offline: pd.DataFrame) -> None:
+    """Feature by feature, the computed values before encoding (NaN equals NaN)."""
+    for name in FEATURE_NAMES:
+        np.testing.assert_array_equal(online[name], offline[name].to_numpy(), err_msg=name)
+
+
 def test_online_vector_equals_offline_row(small_sources, small_features, small_state, tmp_path):
-    """A declaration sent as API JSON, scored against the saved state, encodes like training."""
+    """A declaration sent as API JSON, scored against the saved state, computes and encodes
+    like training."""
     small_state.save(tmp_path / "state")
     online_state = EntityState.load(tmp_path / "state")
     spec = FeatureSpec.fit(small_features)
     declarations = small_sources["declarations"]
     sample = declarations.sample(300, random_state=3).sort_index()
-    bodies = [
-        Declaration.model_validate_json(row.to_json(date_format="iso", date_unit="us")).model_dump()
-        for _, row in sample.iterrows()
-    ]
-    online = spec.encode(compute_features(columns_from_records(bodies), online_state))
-    offline = spec.encode(small_features.loc[sample.index])
+    values = compute_features(columns_from_records(_bodies(sample)), online_state)
+    offline_rows = small_features.loc[sample.index]
+    _assert_same_values(values, offline_rows)
+    online = spec.encode(values)
+    offline = spec.encode(offline_rows)
     np.testing.assert_array_equal(online, offline)
     assert np.isfinite(offline).mean() > 0.8  # the comparison is not between empty vectors
+
+
+def test_declaration_time_with_a_time_zone_equals_the_same_instant_in_utc(
+    small_sources, small_features, small_state
+):
+    """A Beijing-time declaration (+08:00) gets the features of the same instant in UTC."""
+    sample = small_sources["declarations"].sample(50, random_state=5).sort_index()
+    bodies = _bodies(sample)
+    beijing = timezone(timedelta(hours=8))
+    for body, utc in zip(bodies, sample["declared_at"], strict=True):
+        body["declared_at"] = utc.tz_localize("UTC").tz_convert(beijing).isoformat()
+        assert body["declared_at"].endswith("+08:00")
+    bodies = [Declaration.model_validate(b).model_dump() for b in bodies]
+    values = compute_features(columns_from_records(bodies), small_state)
+    _assert_same_values(values, small_features.loc[sample.index])
 
 
 def _truncate(sources: dict[str, pd.DataFrame], cutoff: pd.Timestamp) -> dict[str, pd.DataFrame]:
@@ -97,3 +131,119 @@ def test_an_outcome_counts_only_once_known(small_sources):
     assert features["consignee_inspections_known"].tolist() == [0.0, 1.0]
     assert features["consignee_findings_rate_revenue"].iloc[0] == 0.0
     assert features["consignee_findings_rate_revenue"].iloc[1] == pytest.approx(1 / 4)
+
+
+# --- hand-made rows ------------------------------------------------------------------------
+
+CONSIGNEE = "91310000MA1FL00001"
+OTHER_ENTERPRISE = "91440300MA5DC0002X"
+BROKER = "91110108MA01K00003"
+
+
+def _declarations(times: list[str], hs_code: str = "0406101000", origin: str = "DE"):
+    n = len(times)
+    frame = pd.DataFrame(
+        {
+            "declaration_id": [f"22012025{i:010d}" for i in range(n)],
+            "item_no": 1,
+            "declared_at": pd.to_datetime(times),
+            "customs_office": "2201",
+            "port_code": "2201",
+            "trade_mode": "0110",
+            "transport_mode": "sea",
+            "consignee_id": CONSIGNEE,
+            "declarant_id": BROKER,
+            "overseas_trader_id": "DE-X-1",
+            "hs_code": hs_code,
+            "origin_country": origin,
+            "departure_country": origin,
+            "incoterm": "CIF",
+            "currency": "EUR",
+            "declared_value": 100.0,
+            "value_cny": 780.0,
+            "quantity": 10.0,
+            "quantity_unit": "kg",
+            "net_weight_kg": 10.0,
+            "gross_weight_kg": 11.0,
+            "duty_rate": 0.1,
+            "licence_codes": "",
+            "provenance_channel": "single_window",
+        }
+    )
+    return conform(frame, CONTRACTS["declarations"])
+
+
+def _empty(source: str) -> pd.DataFrame:
+    columns = CONTRACTS[source].column_names
+    return conform(pd.DataFrame({c: pd.Series(dtype=object) for c in columns}), CONTRACTS[source])
+
+
+def _monitoring(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [
+            {
+                "event_id": f"ev-{i:03d}",
+                "observed_at": pd.Timestamp("2025-01-10"),
+                "enterprise_id": None,
+                "hs_prefix": None,
+                "origin_country": None,
+                "risk_category": "product_quality",
+                "outcome": "adverse",
+                "provenance_channel": "monitoring",
+                **row,
+            }
+            for i, row in enumerate(rows)
+        ]
+    )
+    return conform(frame, CONTRACTS["monitoring"])
+
+
+def test_chapter_and_origin_monitoring_leave_out_records_naming_an_enterprise():
+    """Another company's failed sampling is its own record, not a chapter- or country-wide
+    signal for every importer."""
+    monitoring = _monitoring(
+        [
+            # scoped to the chapter / the country: they count
+            {"event_type": "lab_result", "hs_prefix": "0406"},
+            {"event_type": "foreign_alert", "origin_country": "DE"},
+            # naming an enterprise: they do not
+            {
+                "event_type": "sampling_result",
+                "enterprise_id": OTHER_ENTERPRISE,
+                "hs_prefix": "0406",
+            },
+            {
+                "event_type": "sampling_result",
+                "enterprise_id": OTHER_ENTERPRISE,
+                "origin_country": "DE",
+            },
+            {"event_type": "sampling_result", "enterprise_id": CONSIGNEE, "hs_prefix": "04"},
+        ]
+    )
+    declarations = _declarations(["2025-01-20"])
+    state = build_entity_state(
+        declarations, _empty("credit_history"), monitoring, _empty("inspection_outcomes")
+    )
+    features = feature_frame(declarations, state).iloc[0]
+    assert features["hs_monitoring_90d"] == 1.0
+    assert features["origin_alerts_90d"] == 1.0
+    # the consignee's own record still counts as its own
+    assert features["consignee_monitoring_adverse_365d"] == 1.0
+
+
+def test_windows_are_the_catalogue_windows(small_sources, small_state, small_features, monkeypatch):
+    """Each windowed feature is computed over the window its definition gives: shortening
+    every window in the catalogue changes every windowed feature, and nothing else."""
+    windowed = [f.name for f in FEATURES if f.window_days is not None]
+    assert windowed  # the catalogue does have windows
+    for name in windowed:
+        feature = FEATURES_BY_NAME[name]
+        monkeypatch.setitem(FEATURES_BY_NAME, name, dataclasses.replace(feature, window_days=7))
+    declarations = small_sources["declarations"]
+    values = compute_features(declaration_columns(declarations), small_state)
+    for name in FEATURE_NAMES:
+        before = small_features[name].to_numpy()
+        if name not in windowed:
+            np.testing.assert_array_equal(values[name], before, err_msg=name)
+        elif np.nanmax(np.abs(before)) > 0:  # a feature the data never sets proves nothing
+            assert not np.array_equal(values[name], before, equal_nan=True), name

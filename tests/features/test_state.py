@@ -78,3 +78,17 @@ def test_state_round_trips_through_files(tmp_path):
     )
     assert loaded.lookups["credit"].value_at(np.array(["e"], dtype=object), t[:1])[0] == 1.0
     assert loaded.built_through == "2025-02-01T00:00:00"
+
+
+def test_credit_level_at_the_instant_of_a_change_is_the_previous_one():
+    """Valid "just before t": at the change itself the old level still holds."""
+    change = _s("2025-03-01")[0]
+    lookup = AsOfLookup.from_intervals(
+        "credit",
+        np.array(["e", "e"], dtype=object),
+        _s("2024-01-01", "2025-03-01"),
+        np.array([change, np.nan], dtype=float),
+        np.array([2.0, 3.0]),
+    )
+    values = lookup.value_at(np.array(["e"] * 3, dtype=object), change + np.array([-1, 0, 1]))
+    assert values.tolist() == [2.0, 2.0, 3.0]

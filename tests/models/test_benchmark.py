@@ -1,12 +1,20 @@
 """The KCS benchmark: test labels cannot influence scores; the report has the promised shape."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from customs_risk.settings import Settings
-from models.benchmark import KcsConfig, baseline_scores, score_kcs, target_report
+from models.benchmark import (
+    KcsConfig,
+    baseline_scores,
+    run_kcs,
+    score_kcs,
+    target_report,
+    uncertainty_check,
+)
 from sources import kcs
 from sources.contracts import CONTRACTS
 from sources.validation import validate_frame
@@ -90,8 +98,6 @@ def test_cli_writes_the_report(kcs_sample, tmp_path, monkeypatch):
     )
     get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    import json
-
     report = json.loads(out.read_text())
     assert report["dataset"] == "kcs"
     assert set(report["targets"]) == {"fraud", "critical_fraud"}
@@ -106,3 +112,35 @@ def test_cli_writes_the_report(kcs_sample, tmp_path, monkeypatch):
     for target in ("fraud", "critical_fraud"):
         parts = by_line["platform"][target]
         assert parts["repeated"]["rows"] + parts["new"]["rows"] == len(kcs_sample[2])
+
+
+def test_a_target_too_rare_to_train_is_reported_not_scored(kcs_sample, tmp_path):
+    train, valid, test = kcs_sample[0].head(2000).copy(), kcs_sample[1].head(2000), kcs_sample[2]
+    critical = train.index[train["Critical Fraud"].astype(int) == 2]
+    train.loc[critical[3:], "Critical Fraud"] = "0"  # 3 positives left: fewer than 10
+    paths = []
+    for name, frame in (("train", train), ("valid", valid), ("test", test)):
+        paths.append(tmp_path / f"{name}.csv")
+        frame.to_csv(paths[-1], index=False)
+    report = run_kcs(*paths, KcsConfig(min_positives=10), with_baseline=False)
+    assert set(report["targets"]) == {"fraud", "critical_fraud"}  # the shape is kept
+    critical = report["targets"]["critical_fraud"]
+    assert critical["auc_roc"] is None and set(critical["precision_at"].values()) == {None}
+    assert "only 3 labelled positives" in report["not_scored"]["critical_fraud"]
+    assert critical["not_scored"] == report["not_scored"]["critical_fraud"]
+    json.dumps(report, allow_nan=False)  # valid JSON: no NaN anywhere
+    assert set(report["by_goods_line"]["platform"]) == set(report["feature_views"]) == {"fraud"}
+    assert "critical_fraud" not in report["uncertainty"]
+    assert np.isfinite(report["targets"]["fraud"]["auc_roc"])
+    assert set(report["revenue_ranking"]["by_fraud_probability"]) == {"1", "2", "5", "10"}
+
+
+def test_uncertainty_check_brier_and_log_loss_by_hand():
+    y = np.array([1, 0, 1, 0])
+    p = np.array([0.8, 0.4, 0.0, 0.1])
+    check = uncertainty_check(y, p, np.array([True, True, False, False]))
+    assert check["flagged"]["brier"] == pytest.approx((0.2**2 + 0.4**2) / 2)
+    assert check["flagged"]["log_loss"] == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2)
+    # a probability of 0 for a finding costs -log(1e-6), not infinity
+    assert check["not_flagged"]["log_loss"] == pytest.approx(-(np.log(1e-6) + np.log(0.9)) / 2)
+    assert check["flagged_share"] == 0.5

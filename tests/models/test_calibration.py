@@ -4,7 +4,14 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from models.calibration import METHODS, choose, extract, fit_sklearn, relative_loss
+from models.calibration import (
+    METHODS,
+    Calibrator,
+    choose,
+    extract,
+    fit_sklearn,
+    relative_loss,
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +61,10 @@ def test_a_hair_better_brier_does_not_win_over_a_much_worse_log_loss():
     losses = relative_loss(comparison, list(comparison))
     assert min(losses, key=losses.get) == "sigmoid"
     assert losses["isotonic"] > losses["temperature"]
+
+
+def test_a_method_nothing_fits_is_refused_not_served_uncalibrated():
+    # choose() only ever picks one of METHODS (sigmoid as the fallback), so a bundle naming
+    # anything else (e.g. the former "identity") is refused rather than scored raw.
+    with pytest.raises(ValueError, match="unknown calibration method 'identity'"):
+        Calibrator("identity").apply(np.zeros(3))

@@ -72,3 +72,42 @@ def test_flatten_keeps_numbers_at_any_depth():
         "revenue.random_sample.auc_roc": 0.7,
         "revenue.random_sample.recall_at_1": 0.1,
     }
+
+
+def test_precision_at_an_exact_half_rounds_half_to_even():
+    scores = np.linspace(1, 0, 50)
+    y = np.zeros(50)
+    y[2] = 1  # the third-ranked row
+    # 5 % of 50 rows = 2.5 → round half to even → 2 rows: the positive is not among them
+    assert precision_recall_at(y, scores, 5) == (0.0, 0.0)
+    # 5 % of 70 rows = 3.5 → 4 rows: it is
+    y70 = np.zeros(70)
+    y70[2] = 1
+    assert precision_recall_at(y70, np.linspace(1, 0, 70), 5) == (0.25, 1.0)
+
+
+def test_precision_and_recall_at_are_nan_exactly_when_undefined():
+    scores = np.linspace(1, 0, 40)
+    none, one = np.zeros(40), np.zeros(40)
+    one[0] = 1
+    # 1 % of 40 rows rounds to 0 rows: no precision; recall is 0 of 1 positive, or undefined
+    assert np.isnan(precision_recall_at(one, scores, 1)[0])
+    assert precision_recall_at(one, scores, 1)[1] == 0.0
+    assert all(np.isnan(precision_recall_at(none, scores, 1)))
+    # 5 % = 2 rows, no positive at all: precision 0, recall undefined (as with 0 rows)
+    precision, recall = precision_recall_at(none, scores, 5)
+    assert precision == 0.0 and np.isnan(recall)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_probabilities_or_scores_raise(bad):
+    y = np.array([0, 1, 0, 1])
+    p = np.array([0.1, bad, 0.1, 0.9])
+    with pytest.raises(ValueError, match="non-finite"):
+        expected_calibration_error(y, p)
+    with pytest.raises(ValueError, match="non-finite"):
+        classification_report(y, p)
+    with pytest.raises(ValueError, match="non-finite"):
+        precision_recall_at(y, p, 25)
+    with pytest.raises(ValueError, match="non-finite"):
+        value_captured_at(np.array([1.0, 2.0, 3.0, 4.0]), p, 25)

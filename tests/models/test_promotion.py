@@ -179,3 +179,41 @@ def test_version_tags_record_the_decision(store):
     client = MlflowClient(tracking_uri=settings.resolved_tracking_uri)
     version = client.get_model_version(settings.model_name, "2")
     assert version.tags["reevaluation.outcome"] == "kept champion"
+
+
+def _train_gate(store, monkeypatch, champion, candidate, rows, version):
+    """Apply the champion gate of ``train`` to ``candidate`` registered as ``version``."""
+    monkeypatch.setattr(registry, "load_version", lambda settings, v: champion)
+    candidate.metadata = {"windows": {"test": ("2025-10-01", "2025-12-31")}}
+    return registry.promote_if_better(store, version, candidate, rows)
+
+
+def test_train_gate_refuses_a_candidate_that_drops_a_category_the_champion_scores(
+    store, monkeypatch
+):
+    rows, p, rng = _world(4)
+    champion = FixedModel({c: _weaker(v, rng) for c, v in p.items()})
+    narrower = FixedModel({"revenue": p["revenue"]})  # better on revenue, no ipr model
+    decision = _train_gate(store, monkeypatch, champion, narrower, rows, "2")
+    assert not decision["promoted"]
+    assert "does not score ipr" in decision["outcome"]  # readable in the run's tag
+    assert any(r.startswith("FAIL") and "ipr" in r for r in decision["reasons"])
+    assert registry.resolve_alias(store, "champion") == "1"
+    assert registry.resolve_alias(store, "challenger") == "2"
+
+
+def test_train_gate_compares_on_categories_both_score_and_clears_a_stale_challenger(
+    store, monkeypatch
+):
+    rows, p, rng = _world(6)
+    champion = FixedModel({"revenue": _weaker(p["revenue"], rng, 0.5)})
+    # Better on revenue; its extra ipr model ranks no better than chance. Averaged over the
+    # candidate's categories (0.23 vs 0.26) it would lose; ipr is simply not comparable.
+    wider = FixedModel({"revenue": p["revenue"], "ipr": _constant(p["ipr"])})
+    registry.set_alias(store, registry.CHALLENGER, "2")  # refused by an earlier training
+    decision = _train_gate(store, monkeypatch, champion, wider, rows, "3")
+    assert decision["promoted"], decision["reasons"]
+    assert decision["metric"] == "mean auc_pr over revenue"
+    assert decision["candidate_score"] > decision["champion_score"]
+    aliases = {a: registry.resolve_alias(store, a) for a in ("champion", "previous", "challenger")}
+    assert aliases == {"champion": "3", "previous": "1", "challenger": None}

@@ -172,3 +172,10 @@ def test_another_view_replaces_the_default_only_when_it_is_confidently_better():
     assert view == "with_history"
     only = TrainingConfig(feature_views=("declaration_only",))
     assert choose_view({"declaration_only": base}, few, only)[0] == "declaration_only"
+
+
+def test_training_config_for_settings_carries_the_inspection_capacity(settings_for, tmp_path):
+    settings = settings_for(tmp_path).model_copy(update={"inspection_capacity": 0.02})
+    config = TrainingConfig.for_settings(settings)
+    assert config.inspection_capacity == 0.02
+    assert (config.min_positives, config.seed) == (settings.min_positives, settings.seed)

@@ -8,7 +8,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
-from models.registry import resolve_alias
+from models.registry import load_version, resolve_alias
 from pipelines.monitoring import effectiveness_report, reevaluation_mode
 
 pytestmark = pytest.mark.integration
@@ -91,6 +91,13 @@ def test_reevaluation_decisions_and_reasons_are_recorded(drift_run):
     assert decision["per_category"]
     version = client.get_model_version(settings.model_name, decision["challenger_version"])
     assert version.tags["reevaluation.outcome"] == "promoted challenger"
+    inputs = client.get_run(version.run_id).inputs.dataset_inputs  # lineage, as for `train`
+    assert [d.dataset.name for d in inputs] == ["declaration_features"]
+    # The challenger's levels follow the configured capacity (not the default), as the
+    # first champion's do.
+    for v in ("1", decision["challenger_version"]):
+        metadata = load_version(settings, v).metadata
+        assert metadata["inspection_capacity"] == settings.inspection_capacity != 0.05
     assert "promoted challenger" in promoted[0].data.tags["outcome"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from customs_risk.settings import PROJECT_ROOT
 from features.state import EntityState
+from models import registry
 from models.bundle import RiskModel
 from serving.app import create_app
 from serving.scoring import Scorer
@@ -44,6 +46,7 @@ def test_example_declaration_gets_probabilities_levels_and_reasons(client):
     assert body["model_version"] == "1"
     assert set(body["risks"]) | set(body["not_scored"]) == set(RISK_CATEGORIES)
     declaration = EXAMPLE["declaration"]
+    assert body["risks"]
     for category, risk in body["risks"].items():
         assert 0.0 <= risk["probability"] <= 1.0
         assert 1 <= risk["level"] <= 4
@@ -68,6 +71,7 @@ def test_example_declaration_gets_probabilities_levels_and_reasons(client):
 def test_without_explanations_probabilities_are_the_same(client):
     explained = client.post("/v1/score", json=EXAMPLE).json()
     fast = client.post("/v1/score?explain=false", json=EXAMPLE).json()
+    assert fast["risks"]
     for category, risk in fast["risks"].items():
         assert risk["reasons"] == []
         assert risk["probability"] == pytest.approx(explained["risks"][category]["probability"])
@@ -89,6 +93,15 @@ def test_same_declaration_same_decision_inputs(client):
         ("value_cny", -5, "greater than or equal"),
         ("transport_mode", "teleport", "sea"),
         ("declared_at", "yesterday", "datetime"),
+        ("declared_at", "0001-01-01T00:00:00+08:00", "[2000-01-01, 2100-01-01) UTC"),
+        ("declared_at", "9999-12-31T23:00:00-05:00", "[2000-01-01, 2100-01-01) UTC"),
+        ("declared_at", "2000-01-01T07:00:00+08:00", "[2000-01-01, 2100-01-01) UTC"),
+        ("declared_at", "2100-01-01T00:00:00", "[2000-01-01, 2100-01-01) UTC"),
+        ("value_cny", 1e308, "less than or equal"),
+        ("declared_value", 1e17, "less than or equal"),
+        ("quantity", 1e13, "less than or equal"),
+        ("net_weight_kg", 1e10, "less than or equal"),
+        ("gross_weight_kg", 1e10, "less than or equal"),
         ("consignee_id", "no spaces!", "pattern"),
     ],
 )
@@ -100,6 +113,50 @@ def test_invalid_field_gets_422_naming_field_and_reason(client, field, value, re
     errors = response.json()["errors"]
     assert errors[0]["field"] == f"declaration.{field}"
     assert reason in errors[0]["reason"]
+
+
+@pytest.mark.parametrize("declared_at", ["2100-01-01T07:00:00+08:00", "2099-12-31T23:59:59"])
+def test_declared_at_range_is_checked_in_utc(client, declared_at):
+    body = copy.deepcopy(EXAMPLE)
+    body["declaration"]["declared_at"] = declared_at  # 2099-12-31 in UTC: inside the range
+    assert client.post("/v1/score", json=body).status_code == 200
+
+
+def _raw_json(body: dict) -> dict:
+    # json.dumps writes non-finite floats as NaN / Infinity, which the API's parser accepts.
+    return {"content": json.dumps(body), "headers": {"content-type": "application/json"}}
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_non_finite_number_gets_422_naming_the_field(client, value):
+    body = copy.deepcopy(EXAMPLE)
+    body["declaration"]["value_cny"] = value
+    response = client.post("/v1/score", **_raw_json(body))
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "declaration.value_cny"
+    assert "finite number" in error["reason"]
+    assert error["input"] == json.dumps(value)  # "NaN", "Infinity" or "-Infinity"
+
+
+def test_non_finite_number_inside_an_echoed_declaration_is_encoded(client):
+    body = copy.deepcopy(EXAMPLE)
+    body["declaration"]["duty_rate"] = math.nan
+    del body["declaration"]["origin_country"]  # this error echoes the whole declaration
+    response = client.post("/v1/score", **_raw_json(body))
+    assert response.status_code == 422
+    errors = {e["field"]: e for e in response.json()["errors"]}
+    assert set(errors) == {"declaration.duty_rate", "declaration.origin_country"}
+    assert errors["declaration.origin_country"]["input"]["duty_rate"] == "NaN"
+
+
+def test_non_finite_number_in_a_batch_names_the_item(client):
+    declarations = [copy.deepcopy(EXAMPLE["declaration"]) for _ in range(3)]
+    declarations[1]["value_cny"] = math.nan
+    response = client.post("/v1/score/batch", **_raw_json({"declarations": declarations}))
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "declarations.1.value_cny" and error["input"] == "NaN"
 
 
 def test_missing_field_and_inconsistent_weights_are_named(client):
@@ -134,7 +191,9 @@ def test_batch_scores_each_declaration_and_bounds_size(client):
     too_many = {"declarations": [EXAMPLE["declaration"]] * 1001}
     response = client.post("/v1/score/batch", json=too_many)
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "declarations"
+    [error] = response.json()["errors"]
+    assert error["field"] == "declarations" and "at most 1000" in error["reason"]
+    assert len(response.content) < 2_000  # the 1,001 declarations are not echoed back
 
 
 def test_model_health_and_readiness(client):
@@ -154,6 +213,7 @@ def test_api_and_batch_scoring_agree(cycle, client):
     declarations = pd.read_parquet(lake.source_path(lake.validated, "declarations")).tail(25)
     bodies = json.loads(declarations.to_json(orient="records", date_format="iso"))
     decisions = client.post("/v1/score/batch", json={"declarations": bodies}).json()["decisions"]
+    assert decisions[0]["risks"]
     scorer = Scorer(
         RiskModel.load(settings.resolved_model_cache_dir), EntityState.load(lake.state), "1"
     )
@@ -178,6 +238,25 @@ def test_starts_from_the_local_copy_when_the_registry_lacks_the_model(cycle, tmp
         assert offline.get("/readyz").status_code == 200
         assert offline.get("/v1/model").json()["source"] == "local copy"
         assert offline.post("/v1/score", json=EXAMPLE).status_code == 200
+
+
+def test_starts_from_the_local_copy_when_the_champion_bundle_is_broken(own_project, monkeypatch):
+    settings = own_project
+    local_copy = settings.resolved_model_cache_dir / "model.json"
+    good = local_copy.read_text()
+    download = registry.download_bundle
+
+    def download_broken(*args, **kwargs):
+        bundle = download(*args, **kwargs)
+        (bundle / "model.json").write_text("{truncated")
+        return bundle
+
+    monkeypatch.setattr(registry, "download_bundle", download_broken)
+    with TestClient(create_app(settings)) as api:
+        assert api.get("/readyz").status_code == 200
+        assert api.get("/v1/model").json()["source"] == "local copy"
+        assert api.post("/v1/score", json=EXAMPLE).status_code == 200
+    assert local_copy.read_text() == good  # the broken bundle did not replace it
 
 
 def _free_port() -> int:

@@ -1,4 +1,5 @@
-"""Hot swap: the running API follows the champion alias, and no request fails meanwhile."""
+"""Hot swap: the running API follows the champion alias and the lake's entity state, and no
+request fails meanwhile."""
 
 from __future__ import annotations
 
@@ -6,12 +7,20 @@ import json
 import threading
 import time
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from customs_risk.settings import PROJECT_ROOT
+from features.compute import build_entity_state
+from features.state import EntityState
 from models import registry
 from serving.app import create_app
+from serving.reload import check_once, reload_once
+from serving.schemas import ScoreRequest
+from serving.scoring import Scorer
+from sources.contracts import DECLARATIONS, conform
+from sources.lake import DataLake, replace_directory
 
 pytestmark = pytest.mark.integration
 EXAMPLE = json.loads((PROJECT_ROOT / "examples" / "declaration.json").read_text())
@@ -71,3 +80,83 @@ def test_api_swaps_to_the_new_champion_without_failing_requests(drift_run):
     assert first_new < len(versions) - 1 and last_old - first_new < 3 * len(traffic)
     copy = json.loads((settings.resolved_model_cache_dir / "registry.json").read_text())
     assert copy["version"] == before  # the start-up fallback follows what is served
+
+
+NEW_CONSIGNEE = "new consignee: no earlier declaration"
+
+
+def _save_into_lake(state: EntityState, lake: DataLake) -> None:
+    """As the build-features flow saves its state."""
+    staging = lake.state.with_name(".state.staging")
+    state.save(staging)
+    replace_directory(staging, lake.state)
+
+
+def _state_knowing_the_example_consignee(lake: DataLake) -> EntityState:
+    """The lake's state rebuilt with one more declaration by the example's consignee."""
+    sources = lake.read_sources(lake.validated)
+    earlier = {
+        **EXAMPLE["declaration"],
+        "declaration_id": "220020260000009999",
+        "declared_at": pd.Timestamp("2026-06-01"),  # after the cycle's data, before the example
+    }
+    declarations = pd.concat(
+        [sources["declarations"], conform(pd.DataFrame([earlier]), DECLARATIONS)],
+        ignore_index=True,
+    )
+    return build_entity_state(
+        declarations,
+        sources["credit_history"],
+        sources["monitoring"],
+        sources["inspection_outcomes"],
+    )
+
+
+def test_a_rebuilt_entity_state_is_served_after_one_check(cycle, own_project):
+    settings = own_project
+    with TestClient(create_app(settings)) as client:
+        holder = client.app.state.holder
+        before = client.post("/v1/score", json=EXAMPLE).json()
+        assert NEW_CONSIGNEE in before["low_support_reasons"]
+        served_through = client.get("/readyz").json()["entity_state_built_through"]
+        state = _state_knowing_the_example_consignee(DataLake(cycle[0].data_dir))
+        assert state.built_through > served_through
+        _save_into_lake(state, DataLake(settings.data_dir))
+
+        assert check_once(holder, settings) == [f"entity state built through {state.built_through}"]
+        assert client.get("/readyz").json()["entity_state_built_through"] == state.built_through
+        after = client.post("/v1/score", json=EXAMPLE).json()
+        assert NEW_CONSIGNEE not in after["low_support_reasons"]
+        assert after["model_version"] == before["model_version"]  # same model, new state
+        declaration = ScoreRequest.model_validate(EXAMPLE).declaration.model_dump()
+        expected = Scorer(holder.current.scorer.model, state, "1").score([declaration])[0]
+        assert after["risks"]
+        for category, risk in after["risks"].items():
+            assert risk["probability"] == expected["risks"][category]["probability"]
+
+        served = holder.current
+        assert check_once(holder, settings) == []  # an unchanged state is not reloaded
+        assert holder.current is served
+
+
+def test_a_failed_reload_is_shown_until_a_reload_succeeds(own_project, monkeypatch):
+    settings = own_project
+    with TestClient(create_app(settings)) as client:
+        holder = client.app.state.holder
+        assert client.get("/v1/model").json()["last_reload_error"] is None
+
+        def unreachable(*args, **kwargs):
+            raise ConnectionError("tracking store unreachable")
+
+        monkeypatch.setattr(registry, "resolve_alias", unreachable)
+        assert reload_once(holder, settings) == []
+        model = client.get("/v1/model").json()
+        assert model["model_version"] == "1"  # still serving
+        assert "tracking store unreachable" in model["last_reload_error"]["error"]
+        assert model["last_reload_error"]["at"]
+
+        monkeypatch.undo()
+        lake = DataLake(settings.data_dir)
+        _save_into_lake(EntityState.load(lake.state), lake)  # the daily rebuild, same data
+        assert reload_once(holder, settings)  # the state was swapped in
+        assert client.get("/v1/model").json()["last_reload_error"] is None

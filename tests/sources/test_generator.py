@@ -123,6 +123,23 @@ def test_label_delay_is_days_to_weeks(small_sources):
     assert 2 < delay.median() < 20 and delay.quantile(0.95) > 14
 
 
+def test_data_are_a_snapshot_at_the_end_of_the_period():
+    """Nothing is known after the period's end: outcomes still pending then (the label
+    delay) are missing, as later monitoring and credit changes are."""
+    config = GeneratorConfig(n_declarations=8_000, months=6, seed=3)
+    sources = generate(config).frames()
+    end = pd.Timestamp(config.period[1])
+    for name, frame in sources.items():
+        for column in frame.columns:
+            if frame[column].dtype.kind == "M":
+                assert (frame[column].dropna() < end).all(), (name, column)
+    # Of the items declared in the last two weeks, far fewer have a known outcome.
+    d, o = sources["declarations"], sources["inspection_outcomes"]
+    known = d.merge(o[["declaration_id", "item_no"]].assign(known=True), how="left")["known"]
+    late = (d["declared_at"] >= end - pd.Timedelta(days=14)).to_numpy()
+    assert known[late].notna().mean() < 0.5 * known[~late].notna().mean()
+
+
 def test_shift_adds_a_new_route_only_after_its_date():
     data = generate(
         GeneratorConfig(n_declarations=8_000, months=6, seed=3, shift_date="2025-04-01")

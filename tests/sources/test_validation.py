@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from sources.contracts import CONTRACTS, DECLARATIONS, FINDING_COLUMNS, conform
+from sources.lake import DataLake, replace_layer
 from sources.validation import (
+    CROSS_SOURCE_RULES,
     DataValidationError,
     ExpectationFailure,
     ValidationReport,
@@ -284,7 +286,10 @@ def test_value_outside_allowed_set(bad_reports):
 
 def test_value_out_of_bounds(bad_reports):
     negative = failure(bad_reports["declarations"], "value_cny", BETWEEN)
-    assert (negative.reason, negative.examples) == ("1 of 3 values are below 0", ["-5.0"])
+    assert (negative.reason, negative.examples) == (
+        "1 of 3 values are not between 0 and 1e+12",
+        ["-5.0"],
+    )
     too_big = failure(bad_reports["declarations"], "item_no", BETWEEN)
     assert too_big.reason == "1 of 3 values are not between 1 and 999"
 
@@ -375,6 +380,79 @@ def test_tz_aware_datetime_is_wrong_dtype():
     assert [(f.column, f.reason) for f in report.failures] == [
         ("valid_from", "dtype is datetime64[us, UTC], expected datetime")
     ]
+
+
+# --- rules between sources -------------------------------------------------------------------
+
+
+def outcomes_breaking_cross_source_rules() -> pd.DataFrame:
+    """Valid outcomes, one without a declaration and one inspected before it was declared."""
+    frame = valid_inspection_outcomes()
+    frame.loc[0, "declaration_id"] = "220120259999999999"  # no such declaration
+    frame.loc[1, "inspected_at"] = pd.Timestamp("2025-01-03 11:00")  # declared at 11:30
+    # inspected the very second it was declared: allowed
+    same_time = frame.iloc[[0]].assign(
+        declaration_id="220120250000000001",
+        item_no=2,
+        inspected_at=pd.Timestamp("2025-01-02 08:00"),
+        outcome_known_at=pd.Timestamp("2025-01-02 09:00"),
+    )
+    return pd.concat([frame, same_time], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def cross_source_reports() -> dict[str, ValidationReport]:
+    return validate_sources(
+        {
+            "declarations": valid_declarations(),
+            "inspection_outcomes": outcomes_breaking_cross_source_rules(),
+        }
+    )
+
+
+def test_outcome_without_its_declaration_fails(cross_source_reports):
+    f = failure(cross_source_reports["inspection_outcomes"], "declaration_id,item_no", NOT_NULL)
+    rule = "every outcome refers to an existing declaration (declaration_id, item_no)"
+    assert rule in CROSS_SOURCE_RULES
+    assert f.reason == f"1 of 3 rows break the rule '{rule}'"
+    assert f.examples == ["(declaration_id='220120259999999999', item_no=1)"]
+
+
+def test_inspection_before_its_declaration_fails(cross_source_reports):
+    report = cross_source_reports["inspection_outcomes"]
+    f = failure(report, "inspected_at,declared_at", PAIR)
+    assert f.reason == "1 of 3 rows break the rule 'inspected_at >= declared_at'"
+    assert f.examples == ["(inspected_at=2025-01-03 11:00:00, declared_at=2025-01-03 11:30:00)"]
+    # Only the two planted outcomes fail; the declarations themselves are fine.
+    assert len(report.failures) == 2
+    assert cross_source_reports["declarations"].success
+
+
+def test_cross_source_rules_run_on_valid_sources(valid_reports):
+    contract_only = validate_frame(valid_inspection_outcomes(), CONTRACTS["inspection_outcomes"])
+    report = valid_reports["inspection_outcomes"]
+    assert report.success
+    assert report.evaluated == contract_only.evaluated + len(CROSS_SOURCE_RULES)
+
+
+def test_failed_cross_source_rule_stops_publishing(tmp_path):
+    """As in ``ingest_and_validate``: validate, require, then publish; a failing rule raises a
+    readable error before the validated layer is replaced."""
+    lake = DataLake(tmp_path)
+    published = replace_layer({name: make() for name, make in VALID.items()}, lake.validated)
+    before = {path: path.read_bytes() for path in published.values()}
+    frames = {
+        "declarations": valid_declarations(),
+        "inspection_outcomes": outcomes_breaking_cross_source_rules(),
+    }
+    with pytest.raises(DataValidationError) as caught:
+        require_valid(validate_sources(frames))
+        replace_layer(frames, lake.validated)
+    message = str(caught.value)
+    assert message.startswith("inspection_outcomes: FAIL (3 rows")
+    assert "'every outcome refers to an existing declaration" in message
+    assert "'inspected_at >= declared_at'" in message
+    assert {path: path.read_bytes() for path in published.values()} == before
 
 
 # --- reports and errors ----------------------------------------------------------------------

@@ -1,0 +1,43 @@
+"""Settings: one class, the CUSTOMS_RISK_ prefix, two conventional variables."""
+
+import pytest
+from pydantic import ValidationError
+
+from customs_risk.settings import Settings
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in ("CUSTOMS_RISK_TRACKING_URI", "MLFLOW_TRACKING_URI", "PORT", "CUSTOMS_RISK_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_tracking_uri_defaults_to_the_embedded_store(clean_env, tmp_path):
+    settings = Settings(mlflow_dir=tmp_path)
+    assert settings.resolved_tracking_uri == f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+def test_customs_risk_tracking_uri_wins_over_mlflows_own(clean_env):
+    clean_env.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow-own.db")
+    assert Settings().resolved_tracking_uri == "sqlite:///mlflow-own.db"
+    clean_env.setenv("CUSTOMS_RISK_TRACKING_URI", "postgresql://user@host/mlflow")
+    assert Settings().resolved_tracking_uri == "postgresql://user@host/mlflow"
+
+
+def test_tracking_uri_is_read_once(clean_env, tmp_path):
+    # MLflow exports MLFLOW_TRACKING_URI when a store is first used; settings made before
+    # must keep pointing at their own store.
+    settings = Settings(mlflow_dir=tmp_path)
+    clean_env.setenv("MLFLOW_TRACKING_URI", "sqlite:///another-project.db")
+    assert settings.resolved_tracking_uri == f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+def test_port_wins_and_a_bad_port_names_the_variable(clean_env):
+    clean_env.setenv("CUSTOMS_RISK_PORT", "9002")
+    assert Settings().port == 9002
+    clean_env.setenv("PORT", "9001")
+    assert Settings().port == 9001
+    clean_env.setenv("PORT", "eighty")
+    with pytest.raises(ValidationError, match="PORT"):
+        Settings()
