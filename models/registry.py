@@ -201,11 +201,19 @@ def _log_figures(result: TrainingResult) -> None:
     plt.close("all")
 
 
+# What the stores answer for a registered model or an alias that does not exist. Any other
+# error (an unreachable tracking server answers INTERNAL_ERROR) must not read as "no alias":
+# the API would then hide a registry outage, and the gate would take a first version.
+_NOT_FOUND = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+
+
 def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
     try:
         return str(client.get_model_version_by_alias(name, alias).version)
-    except MlflowException:
-        return None
+    except MlflowException as error:
+        if error.error_code in _NOT_FOUND:
+            return None
+        raise
 
 
 def promote_if_better(

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from models import promotion, registry
@@ -148,6 +149,16 @@ def store(tmp_path, settings_for):
         client.create_model_version(settings.model_name, source=tmp_path.as_uri())
     registry.set_alias(settings, registry.CHAMPION, "1")
     return settings
+
+
+def test_a_missing_alias_is_none_but_an_unreachable_store_is_an_error(store, monkeypatch):
+    assert registry.resolve_alias(store, "challenger") is None
+    assert registry.resolve_alias(store.model_copy(update={"model_name": "other"}), "x") is None
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    unreachable = store.model_copy(update={"tracking_uri": "http://127.0.0.1:9"})
+    with pytest.raises(MlflowException, match=r"127\.0\.0\.1:9"):
+        registry.resolve_alias(unreachable, "champion")
 
 
 def test_promote_and_rollback_move_the_aliases(store):

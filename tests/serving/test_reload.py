@@ -145,17 +145,16 @@ def test_a_failed_reload_is_shown_until_a_reload_succeeds(own_project, monkeypat
         holder = client.app.state.holder
         assert client.get("/v1/model").json()["last_reload_error"] is None
 
-        def unreachable(*args, **kwargs):
-            raise ConnectionError("tracking store unreachable")
-
-        monkeypatch.setattr(registry, "resolve_alias", unreachable)
-        assert reload_once(holder, settings) == []
+        # A tracking server that does not answer (nothing listens on port 9), fail fast.
+        monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+        monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+        unreachable = settings.model_copy(update={"tracking_uri": "http://127.0.0.1:9"})
+        assert reload_once(holder, unreachable) == []
         model = client.get("/v1/model").json()
         assert model["model_version"] == "1"  # still serving
-        assert "tracking store unreachable" in model["last_reload_error"]["error"]
+        assert "127.0.0.1:9" in model["last_reload_error"]["error"]
         assert model["last_reload_error"]["at"]
 
-        monkeypatch.undo()
         lake = DataLake(settings.data_dir)
         _save_into_lake(EntityState.load(lake.state), lake)  # the daily rebuild, same data
         assert reload_once(holder, settings)  # the state was swapped in
