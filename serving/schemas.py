@@ -91,8 +91,27 @@ class ScoreRequest(BaseModel):
 class BatchScoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     declarations: list[Declaration] = Field(  # type: ignore[valid-type]
-        min_length=1, max_length=MAX_BATCH, description=f"1 to {MAX_BATCH} goods declarations."
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=f"1 to {MAX_BATCH} goods declarations, each goods item "
+        "(declaration_id, item_no) once.",
     )
+
+    @field_validator("declarations")
+    @classmethod
+    def _each_item_once(cls, declarations: list) -> list:
+        # (declaration_id, item_no) is the contract's key: a repeated item is a caller's
+        # error, and its two decisions could not be told apart.
+        first: dict[tuple[str, int], int] = {}
+        for index, d in enumerate(declarations):
+            key = (d.declaration_id, d.item_no)
+            if key in first:
+                raise ValueError(
+                    f"declarations {first[key]} and {index} are the same goods item "
+                    f"(declaration_id {key[0]}, item_no {key[1]})"
+                )
+            first[key] = index
+        return declarations
 
 
 class Reason(BaseModel):

@@ -194,6 +194,12 @@ def test_batch_scores_each_declaration_and_bounds_size(client):
     [error] = response.json()["errors"]
     assert error["field"] == "declarations" and "at most 1000" in error["reason"]
     assert len(response.content) < 2_000  # the 1,001 declarations are not echoed back
+    twice = {"declarations": [bodies[0], bodies[1], bodies[0]]}
+    response = client.post("/v1/score/batch", json=twice)
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "declarations"
+    assert "declarations 0 and 2 are the same goods item" in error["reason"]
 
 
 def test_model_health_and_readiness(client):
