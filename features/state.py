@@ -249,11 +249,22 @@ class EntityState:
             + "\n"
         )
 
+    @staticmethod
+    def _manifest(directory: Path) -> list[tuple[str, str]]:
+        lines = (directory / "MANIFEST").read_text().splitlines()
+        return [tuple(line.split("=", 1)) for line in lines if "=" in line]
+
+    @classmethod
+    def saved_marker(cls, directory: Path) -> tuple[str, int]:
+        """Identifies a saved state without loading it: its ``built_through`` and when its
+        manifest was written (a rebuild may add late data without moving built_through)."""
+        written = (directory / "MANIFEST").stat().st_mtime_ns
+        return dict(cls._manifest(directory)).get("built_through", ""), written
+
     @classmethod
     def load(cls, directory: Path) -> EntityState:
         """Read a state written by :meth:`save`."""
-        manifest = (directory / "MANIFEST").read_text().splitlines()
-        fields = [line.split("=", 1) for line in manifest if "=" in line]
+        fields = cls._manifest(directory)
         built_through = next(v for k, v in fields if k == "built_through")
         aggregates, lookups = {}, {}
         for kind, name in fields:

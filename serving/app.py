@@ -26,12 +26,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from customs_risk.settings import Settings, get_settings
-from features.state import EntityState
 from models.bundle import RiskModel
-from serving.reload import load_version_for_serving, start_watcher, state_marker
+from serving.reload import load_lake_state, load_version_for_serving, start_watcher
 from serving.schemas import BatchDecision, BatchScoreRequest, Decision, ScoreRequest
 from serving.scoring import Scorer
-from sources.lake import DataLake
 
 API_VERSION = "v1"
 RETRY_SECONDS = 30.0
@@ -48,7 +46,7 @@ class LoadedModel:
     scorer: Scorer
     source: str  # "registry" or "local copy"
     loaded_at: str
-    state_marker: tuple[str, int]  # of the entity state served (serving.reload.state_marker)
+    state_marker: tuple[str, int]  # of the entity state served (EntityState.saved_marker)
 
 
 class ModelHolder:
@@ -93,9 +91,7 @@ def load_bundle(settings: Settings, bundle: Path, source: str) -> LoadedModel:
     """A servable model from a downloaded bundle folder plus the current entity state."""
     info = json.loads((bundle / "registry.json").read_text())
     model = RiskModel.load(bundle)
-    state_dir = DataLake(settings.data_dir).state
-    marker = state_marker(state_dir)  # read first: a state saved meanwhile is reloaded later
-    state = EntityState.load(state_dir)
+    state, marker = load_lake_state(settings)
     scorer = Scorer(model, state, str(info.get("version")), settings.top_reasons)
     return LoadedModel(scorer, source, datetime.now(UTC).isoformat(), marker)
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from customs_risk.settings import Settings
@@ -33,13 +32,11 @@ if TYPE_CHECKING:  # serving.app imports this module
 log = logging.getLogger("customs_risk.serving.reload")
 
 
-def state_marker(directory: Path) -> tuple[str, int]:
-    """Identifies a saved entity state without loading it: its built_through and when
-    its manifest was written (a rebuild may add late data without moving built_through)."""
-    manifest = directory / "MANIFEST"
-    written = manifest.stat().st_mtime_ns
-    fields = dict(line.split("=", 1) for line in manifest.read_text().splitlines() if "=" in line)
-    return fields.get("built_through", ""), written
+def load_lake_state(settings: Settings) -> tuple[EntityState, tuple[str, int]]:
+    """The entity state now in the lake, and its marker (``EntityState.saved_marker``)."""
+    state_dir = DataLake(settings.data_dir).state
+    marker = EntityState.saved_marker(state_dir)  # first: a state saved meanwhile reloads later
+    return EntityState.load(state_dir), marker
 
 
 def load_version_for_serving(settings: Settings, version: str) -> LoadedModel:
@@ -55,9 +52,8 @@ def load_version_for_serving(settings: Settings, version: str) -> LoadedModel:
 
 def with_fresh_state(loaded: LoadedModel, settings: Settings) -> LoadedModel:
     """``loaded``'s model with the entity state now in the lake."""
-    state_dir = DataLake(settings.data_dir).state
-    marker = state_marker(state_dir)  # read first: a state saved meanwhile is reloaded later
-    scorer = dataclasses.replace(loaded.scorer, state=EntityState.load(state_dir))
+    state, marker = load_lake_state(settings)
+    scorer = dataclasses.replace(loaded.scorer, state=state)
     return dataclasses.replace(loaded, scorer=scorer, state_marker=marker)
 
 
@@ -73,7 +69,7 @@ def check_once(holder: ModelHolder, settings: Settings) -> list[str]:
         return []
     swapped = []
     # The state first: it is local, so it stays fresh while the registry is unreachable.
-    if state_marker(DataLake(settings.data_dir).state) != current.state_marker:
+    if EntityState.saved_marker(DataLake(settings.data_dir).state) != current.state_marker:
         current = with_fresh_state(current, settings)
         holder.swap(current)  # one reference assignment: atomic for readers
         swapped.append(f"entity state built through {current.scorer.state.built_through}")
