@@ -42,6 +42,8 @@ DECLARATION_INPUTS: tuple[str, ...] = (
     "payment_type",
     "import_use",
     "courier_id",
+    "currency",
+    "declared_value",
 )
 
 CREDIT_ORDINAL = {level: float(i) for i, level in enumerate(CREDIT_LEVELS)}
@@ -73,6 +75,13 @@ def _prefix(codes: np.ndarray, n: int) -> np.ndarray:
     return np.array([c[:n] for c in codes], dtype=object)
 
 
+def _amount(values) -> np.ndarray:
+    """Amounts as exact text for composite keys ('' when missing): equal floats, equal text,
+    whether they came from Parquet or from JSON (where 10 and 10.0 are the same amount)."""
+    arr = np.asarray(values, dtype=float)
+    return np.array(["" if v != v else repr(float(v)) for v in arr], dtype=object)
+
+
 def _log_unit_value(value_cny: np.ndarray, net_weight_kg: np.ndarray) -> np.ndarray:
     return np.log1p(value_cny) - np.log1p(np.maximum(net_weight_kg, UNIT_VALUE_FLOOR_KG))
 
@@ -90,7 +99,7 @@ def columns_from_records(records: Sequence[Mapping]) -> dict[str, np.ndarray]:
     columns["declared_at"] = np.array(
         [np.datetime64(_naive_utc(r["declared_at"]), "s") for r in records]
     )
-    for name in ("value_cny", "net_weight_kg", "gross_weight_kg", "duty_rate"):
+    for name in ("value_cny", "net_weight_kg", "gross_weight_kg", "duty_rate", "declared_value"):
         columns[name] = columns[name].astype(float)
     return columns
 
@@ -106,13 +115,37 @@ def _naive_utc(value) -> datetime:
     return value
 
 
+# Declaration columns the entity keys are made of (outcomes carry them for their history).
+ENTITY_KEY_INPUTS: tuple[str, ...] = (
+    "consignee_id",
+    "declarant_id",
+    "overseas_trader_id",
+    "hs_code",
+    "origin_country",
+    "net_weight_kg",
+    "declared_value",
+    "currency",
+)
+
+
 def entity_keys(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Entity keys of declarations: consignee, declarant, route (HS chapter × origin), …"""
+    """Entity keys of declarations: consignee, declarant, route (HS chapter × origin), …
+
+    A goods line is what a repeat consignment shares: the same HS code and origin, net
+    weight and invoice value (with currency), whoever declares it.
+    """
     hs = _str(columns["hs_code"])
     origin = _str(columns["origin_country"])
     consignee = _str(columns["consignee_id"])
     trader = _str(columns["overseas_trader_id"])
     return {
+        "goods_line": _join(
+            hs,
+            origin,
+            _amount(columns["net_weight_kg"]),
+            _amount(columns["declared_value"]),
+            _str(columns["currency"]),
+        ),
         "consignee": _entity(consignee),
         "declarant": _entity(_str(columns["declarant_id"])),
         "overseas_trader": _entity(trader),
@@ -143,7 +176,7 @@ def build_entity_state(
     ones = np.ones(len(t))
     log_uv = _log_unit_value(cols["value_cny"].astype(float), cols["net_weight_kg"].astype(float))
     agg: dict[str, EventAggregate] = {}
-    for entity in ("consignee", "declarant", "overseas_trader", "consignee_trader"):
+    for entity in ("consignee", "declarant", "overseas_trader", "consignee_trader", "goods_line"):
         agg[f"{entity}_declarations"] = EventAggregate.from_events(
             f"{entity}_declarations", keys[entity], t, {"count": ones}
         )
@@ -155,36 +188,15 @@ def build_entity_state(
     # Outcomes carry the declaration's entities, stamped with when they became known.
     # Validation guarantees that every outcome has its declaration (cross-source rules).
     labelled = inspection_outcomes.merge(
-        declarations[
-            [
-                "declaration_id",
-                "item_no",
-                "consignee_id",
-                "declarant_id",
-                "overseas_trader_id",
-                "hs_code",
-                "origin_country",
-            ]
-        ],
+        declarations[["declaration_id", "item_no", *ENTITY_KEY_INPUTS]],
         on=["declaration_id", "item_no"],
         how="inner",
     )
-    lkeys = entity_keys(
-        {
-            c: labelled[c].to_numpy()
-            for c in (
-                "consignee_id",
-                "declarant_id",
-                "overseas_trader_id",
-                "hs_code",
-                "origin_country",
-            )
-        }
-    )
+    lkeys = entity_keys({c: labelled[c].to_numpy() for c in ENTITY_KEY_INPUTS})
     lt = to_seconds(labelled["outcome_known_at"].to_numpy())
     findings = {c: labelled[f"finding_{c}"].to_numpy(dtype=float) for c in RISK_CATEGORIES}
     inspected = np.ones(len(lt))
-    for entity in ("consignee", "route", "declarant", "overseas_trader", "hs6"):
+    for entity in ("consignee", "route", "declarant", "overseas_trader", "hs6", "goods_line"):
         agg[f"{entity}_outcomes"] = EventAggregate.from_events(
             f"{entity}_outcomes", lkeys[entity], lt, {"inspections": inspected, **findings}
         )
@@ -351,6 +363,10 @@ def compute_features(
         t - relationship.first_seen(keys["consignee_trader"], t)
     ) / SECONDS_PER_DAY
 
+    out["goods_line_declarations_total"] = agg["goods_line_declarations"].window_sums(
+        keys["goods_line"], t, _window("goods_line_declarations_total")
+    )[:, 0]
+
     credit = lookups["credit_level"]
     out["consignee_credit_level"] = credit.value_at(keys["consignee"], t)
     out["declarant_credit_level"] = credit.value_at(keys["declarant"], t)
@@ -366,6 +382,12 @@ def compute_features(
         history = agg[f"{entity}_outcomes"].window_sums(keys[entity], t, _window(*names))
         for i, name in enumerate(names, start=1):
             out[name] = _rate(history[:, i], history[:, 0])
+    names = ["goods_line_inspections_known"]
+    names += [f"goods_line_findings_rate_{c}" for c in RISK_CATEGORIES]
+    line = agg["goods_line_outcomes"].window_sums(keys["goods_line"], t, _window(*names))
+    out["goods_line_inspections_known"] = line[:, 0]
+    for i, c in enumerate(RISK_CATEGORIES, start=1):
+        out[f"goods_line_findings_rate_{c}"] = _rate(line[:, i], line[:, 0])
 
     names = [f"route_monitoring_{c}_90d" for c in RISK_CATEGORIES]
     route_monitoring = agg["route_monitoring"].window_sums(keys["route"], t, _window(*names))

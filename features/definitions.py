@@ -294,6 +294,34 @@ HISTORY_FEATURES: tuple[Feature, ...] = (
         )
         for c in RISK_CATEGORIES
     ),
+    Feature(
+        "goods_line_declarations_total",
+        "Identical goods items declared before",
+        "declarations",
+        "goods line",
+        "Earlier goods items with the same HS code, origin, net weight and invoice value "
+        "(a repeat consignment), whoever declared them; 0 = goods never declared so.",
+    ),
+    Feature(
+        "goods_line_inspections_known",
+        "Identical goods items inspected before",
+        "inspection_outcomes",
+        "goods line",
+        "Earlier inspections of identical goods items (same HS code, origin, net weight and "
+        "invoice value) whose outcome was known before this declaration.",
+    ),
+    *(
+        Feature(
+            f"goods_line_findings_rate_{c}",
+            f"Identical goods' past {_words(c)} findings rate",
+            "inspection_outcomes",
+            "goods line",
+            f"{_words(c).capitalize()} findings / (known inspections + 3) on identical goods "
+            "items (same HS code, origin, net weight and invoice value), outcomes known "
+            "before the declaration only.",
+        )
+        for c in RISK_CATEGORIES
+    ),
     *(
         Feature(
             f"route_findings_rate_{c}",
@@ -360,8 +388,8 @@ FEATURES_BY_NAME: dict[str, Feature] = {f.name: f for f in FEATURES}
 # Feature views: the feature sets a category's model may be restricted to. Training fits
 # each and keeps the default (the first) unless another is confidently better on held-out
 # findings (``models.training.choose_view``). History carries the demo's planted entity
-# mechanisms; on the synthesized KCS set it only blurs rows that repeat a known goods line
-# and tracks how long the record has run, and the declaration alone ranks better.
+# mechanisms and, on KCS, the record of repeated goods lines; the declaration alone is the
+# fallback for data whose history only adds noise.
 FEATURE_VIEWS: dict[str, tuple[str, ...]] = {
     "with_history": FEATURE_NAMES,
     "declaration_only": tuple(f.name for f in REQUEST_FEATURES),

@@ -1,6 +1,7 @@
 """Feature code: catalogue agreement, online/offline parity, and no leakage from the future."""
 
 import dataclasses
+import json
 from datetime import timedelta, timezone
 
 import numpy as np
@@ -247,3 +248,65 @@ def test_windows_are_the_catalogue_windows(small_sources, small_state, small_fea
             np.testing.assert_array_equal(values[name], before, err_msg=name)
         elif np.nanmax(np.abs(before)) > 0:  # a feature the data never sets proves nothing
             assert not np.array_equal(values[name], before, equal_nan=True), name
+
+
+def _outcomes(declarations: pd.DataFrame, known_at: list[str], revenue: list[bool]):
+    n = len(known_at)
+    frame = pd.DataFrame(
+        {
+            "declaration_id": declarations["declaration_id"].iloc[:n].to_numpy(),
+            "item_no": 1,
+            "selection_reason": "rule",
+            "inspected_at": declarations["declared_at"].iloc[:n].to_numpy(),
+            "outcome_known_at": pd.to_datetime(known_at),
+            "duty_recovered_cny": 0.0,
+        }
+    )
+    for c in CONTRACTS["inspection_outcomes"].column_names:
+        if c.startswith("finding_"):
+            frame[c] = False
+    frame["finding_revenue"] = revenue
+    return conform(frame, CONTRACTS["inspection_outcomes"])
+
+
+def test_goods_line_history_counts_identical_goods_once_known():
+    """Identical goods (HS code, origin, net weight, invoice value) share a record, whoever
+    declares them; a finding on them counts only from the time it is known."""
+    history = _declarations(["2025-01-01", "2025-01-05"])
+    state = build_entity_state(
+        history,
+        _empty("credit_history"),
+        _empty("monitoring"),
+        _outcomes(history, ["2025-01-10", "2025-02-01"], [True, False]),
+    )
+    probes = _declarations(["2025-01-09", "2025-01-11", "2025-01-11", "2025-01-11", "2025-03-01"])
+    probes["consignee_id"] = OTHER_ENTERPRISE  # another importer of the same goods
+    probes.loc[2, "declared_value"] = 100.5  # a different invoice value: other goods line
+    probes.loc[3, "origin_country"] = "FR"  # another origin: other goods line
+    features = feature_frame(probes, state)
+    assert features["goods_line_declarations_total"].tolist() == [2.0, 2.0, 0.0, 0.0, 2.0]
+    assert features["goods_line_inspections_known"].tolist() == [0.0, 1.0, 0.0, 0.0, 2.0]
+    assert features["goods_line_findings_rate_revenue"].tolist() == [0.0, 0.25, 0.0, 0.0, 0.2]
+    assert features["goods_line_findings_rate_ipr"].tolist() == [0.0] * 5
+
+
+def test_goods_line_from_api_json_matches_the_lake():
+    """A repeat consignment sent to the API as JSON (amounts written as integers) finds the
+    lake's record of its goods line: online and offline compute the same goods-line key.
+    The demo data never repeats a goods line, so the sampled parity test cannot show it."""
+    history = _declarations(["2025-01-01"])
+    state = build_entity_state(
+        history,
+        _empty("credit_history"),
+        _empty("monitoring"),
+        _outcomes(history, ["2025-01-03"], [True]),
+    )
+    probe = _declarations(["2025-01-20"])
+    body = json.loads(probe.iloc[0].to_json(date_format="iso"))
+    body["declared_value"], body["net_weight_kg"] = 100, 10
+    online = compute_features(
+        columns_from_records([Declaration.model_validate(body).model_dump()]), state
+    )
+    offline = feature_frame(probe, state)
+    _assert_same_values(online, offline)
+    assert online["goods_line_inspections_known"][0] == 1.0
