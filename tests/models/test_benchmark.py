@@ -4,9 +4,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from customs_risk.settings import Settings
+from features.compute import build_entity_state, feature_frame
 from models.benchmark import (
     KcsConfig,
     baseline_scores,
@@ -39,6 +41,26 @@ def test_adapter_output_passes_the_declaration_contract(kcs_sample):
     report = validate_frame(declarations, CONTRACTS["declarations"])
     assert report.success, report.render()
     assert declarations["hs_code"].str.len().eq(6).all()
+
+
+def test_goods_line_counts_earlier_identical_kcs_rows(kcs_sample):
+    """Through the adapter, the platform's goods line is the KCS row's HS6, origin, net
+    mass and item price: its count equals earlier identical rows counted in pandas."""
+    raw = pd.concat(kcs_sample, ignore_index=True)
+    declarations = kcs.to_declarations(raw)
+    state = build_entity_state(
+        declarations,
+        kcs.empty("credit_history"),
+        kcs.empty("monitoring"),
+        kcs.empty("inspection_outcomes"),
+    )
+    counted = feature_frame(declarations, state)["goods_line_declarations_total"].to_numpy()
+    line = ["HS6 Code", "Country of Origin", "Net Mass", "Item Price"]
+    # Rows are in date order; identical rows of the same day are not "before".
+    same_day = raw.groupby([*line, "Date"]).cumcount()
+    earlier = raw.groupby(line).cumcount() - same_day
+    np.testing.assert_array_equal(counted, earlier.to_numpy(dtype=float))
+    assert (counted > 0).mean() > 0.3  # the set does repeat goods lines
 
 
 def test_shuffling_test_labels_changes_no_score(kcs_sample):
