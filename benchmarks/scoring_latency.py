@@ -32,6 +32,9 @@ from customs_risk.settings import PROJECT_ROOT, get_settings
 from serving.app import load_served_model
 from sources.lake import DataLake
 
+# MLflow's download progress bar would interleave with the printed figures.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
 SAMPLE = 200
 IN_PROCESS_CALLS = 2000
 HTTP_CALLS = 1000

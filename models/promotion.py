@@ -60,6 +60,30 @@ def evaluation_window(
     return EvaluationWindow(start, as_of)
 
 
+def reason_to_wait(
+    as_of: pd.Timestamp,
+    last_kept: pd.Timestamp | None,
+    cooldown: pd.Timedelta,
+    window_positives: dict[str, int],
+    min_positives: int,
+) -> tuple[str, list[str]] | None:
+    """Why a re-evaluation should not train a challenger now (outcome, reasons), or None.
+
+    A champion kept less than ``cooldown`` ago is not challenged again: the same drift
+    would re-train on nearly the same data. A window in which no category has
+    ``min_positives`` matured findings cannot tell the two models apart yet.
+    """
+    if last_kept is not None and as_of - last_kept < cooldown:
+        return "skipped: cool-down", [
+            f"a re-evaluation on {last_kept} kept the champion; next after {cooldown}"
+        ]
+    if max(window_positives.values(), default=0) < min_positives:
+        return "skipped: labels still maturing", [
+            f"positives in the window {window_positives}: none reaches {min_positives}"
+        ]
+    return None
+
+
 def challenger_windows(
     before: pd.DataFrame, window_start: pd.Timestamp, holdout_days: int, seed: int
 ) -> dict[str, pd.DataFrame]:

@@ -313,20 +313,20 @@ def reevaluate(
     }
 
     last = None if force else _last_kept(settings, as_of_ts)
-    cooldown = pd.Timedelta(days=settings.reevaluation_cooldown_days)
     # What the challenger may read: declarations before the cut-off (logged as its input).
     declared = features[features["declared_at"] < as_of_ts]
     known = labelled_rows(declared, outcomes, as_of_ts)
     in_window = known[known["declared_at"] >= window.start]
     positives = {c: int(in_window[f"finding_{c}"].sum()) for c in champion_model.categories}
-    if last is not None and as_of_ts - last < cooldown:
-        result["outcome"] = "skipped: cool-down"
-        result["reasons"] = [f"a re-evaluation on {last} kept the champion; next after {cooldown}"]
-    elif max(positives.values(), default=0) < settings.gate_min_positives:
-        result["outcome"] = "skipped: labels still maturing"
-        result["reasons"] = [
-            f"positives in the window {positives}: none reaches {settings.gate_min_positives}"
-        ]
+    wait = promotion.reason_to_wait(
+        as_of_ts,
+        last,
+        pd.Timedelta(days=settings.reevaluation_cooldown_days),
+        positives,
+        settings.gate_min_positives,
+    )
+    if wait is not None:
+        result["outcome"], result["reasons"] = wait
     else:
         trained = promotion.train_challenger(
             features,

@@ -228,3 +228,23 @@ def test_train_gate_compares_on_categories_both_score_and_clears_a_stale_challen
     assert decision["candidate_score"] > decision["champion_score"]
     aliases = {a: registry.resolve_alias(store, a) for a in ("champion", "previous", "challenger")}
     assert aliases == {"champion": "3", "previous": "1", "challenger": None}
+
+
+def test_reason_to_wait_cool_down_then_maturing_labels():
+    """No challenger right after a kept champion, nor while no category has enough matured
+    findings in the window to tell two models apart."""
+    as_of = pd.Timestamp("2025-06-30")
+    week = pd.Timedelta(days=7)
+    enough = {"revenue": 12, "ipr": 2}
+    assert promotion.reason_to_wait(as_of, None, week, enough, 10) is None
+    # kept 3 days ago: cool-down, even with enough labels
+    outcome, reasons = promotion.reason_to_wait(
+        as_of, as_of - pd.Timedelta(days=3), week, enough, 10
+    )
+    assert outcome == "skipped: cool-down" and "2025-06-27" in reasons[0]
+    # kept exactly a cool-down ago: challenged again
+    assert promotion.reason_to_wait(as_of, as_of - week, week, enough, 10) is None
+    # no category with enough matured findings
+    outcome, reasons = promotion.reason_to_wait(as_of, None, week, {"revenue": 9, "ipr": 2}, 10)
+    assert outcome == "skipped: labels still maturing" and "revenue" in reasons[0]
+    assert promotion.reason_to_wait(as_of, None, week, {}, 1)[0] == "skipped: labels still maturing"
