@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     reload_interval_seconds: float = Field(
         30.0, ge=0, description="How often the API checks the champion alias (0 = never)."
     )
+    startup_registry_wait_seconds: float = Field(
+        15.0,
+        ge=0,
+        description="How long start-up waits for the champion from the registry before "
+        "serving the local copy (the champion is swapped in when it arrives).",
+    )
     drift_demo: bool = Field(
         True, description="`make run` ends with the drift → re-evaluation demo."
     )

@@ -3,9 +3,9 @@
 The model (``models:/customs-risk@champion``) and the online entity state are loaded
 at start-up, and ``serving.reload`` swaps in a new champion or a rebuilt entity state
 while running. A local copy of the model is kept so the API starts even when the
-tracking store is unreachable or the champion's bundle does not load; while nothing is
-loaded, ``/readyz`` says so with 503 and scoring answers 503, and loading is retried in
-the background.
+tracking store is unreachable or slow, or the champion's bundle does not load; while
+nothing is loaded, ``/readyz`` says so with 503 and scoring answers 503, and loading is
+retried in the background.
 """
 
 from __future__ import annotations
@@ -56,10 +56,21 @@ class ModelHolder:
         self.current: LoadedModel | None = None
         self.last_error: str | None = None
         self.last_error_at: str | None = None
+        self._lock = threading.Lock()  # writers only: readers take the reference as is
 
     def swap(self, loaded: LoadedModel) -> None:
-        self.current = loaded
-        self.clear_error()
+        with self._lock:
+            self.current = loaded
+            self.clear_error()
+
+    def offer(self, loaded: LoadedModel) -> bool:
+        """Serve ``loaded`` only if nothing is served yet: a fallback never replaces a
+        champion that arrived meanwhile. The error that made it a fallback stays shown."""
+        with self._lock:
+            if self.current is not None:
+                return False
+            self.current = loaded
+            return True
 
     def record_error(self, error: str) -> None:
         """Remember a failed load or reload (shown by /readyz and /v1/model)."""
@@ -70,21 +81,35 @@ class ModelHolder:
         self.last_error = self.last_error_at = None
 
 
-def load_served_model(settings: Settings) -> LoadedModel:
-    """Champion from the registry (refreshing the local copy), else the local copy."""
+def load_champion(settings: Settings) -> LoadedModel:
+    """The champion from the registry (refreshing the local copy once it has loaded)."""
     from models.registry import resolve_alias
 
+    version = resolve_alias(settings, settings.model_alias)
+    if version is None:
+        raise LookupError(f"no '{settings.model_alias}' alias on {settings.model_name}")
+    return load_version_for_serving(settings, version)
+
+
+def load_local_copy(settings: Settings) -> LoadedModel:
+    """The local copy of the last model served (raises if there is none)."""
+    cache = settings.resolved_model_cache_dir
+    if not (cache / "model.json").exists():
+        raise FileNotFoundError(f"no local copy of the model in {cache}")
+    return load_bundle(settings, cache, "local copy")
+
+
+def load_served_model(settings: Settings) -> LoadedModel:
+    """Champion from the registry (refreshing the local copy), else the local copy."""
     try:
-        version = resolve_alias(settings, settings.model_alias)
-        if version is None:
-            raise LookupError(f"no '{settings.model_alias}' alias on {settings.model_name}")
-        return load_version_for_serving(settings, version)
+        return load_champion(settings)
     except Exception as error:  # store down or bundle broken: fall back to the local copy
-        cache = settings.resolved_model_cache_dir
-        if not (cache / "model.json").exists():
+        try:
+            loaded = load_local_copy(settings)
+        except FileNotFoundError:
             raise RuntimeError(f"no model: registry failed ({error}) and no local copy") from error
         log.warning("champion not loaded from the registry (%s); serving the local copy", error)
-        return load_bundle(settings, cache, "local copy")
+        return loaded
 
 
 def load_bundle(settings: Settings, bundle: Path, source: str) -> LoadedModel:
@@ -115,16 +140,56 @@ def json_safe_input(value: Any) -> Any:
     return value
 
 
-def _load_until_ready(app: FastAPI, settings: Settings, stop: threading.Event) -> None:
-    holder: ModelHolder = app.state.holder
+def _load_champion_into(holder: ModelHolder, settings: Settings) -> None:
+    try:
+        holder.swap(load_champion(settings))
+        log.info("champion loaded from the registry")
+    except Exception as error:
+        holder.record_error(f"champion not loaded from the registry: {error}")
+        log.warning("champion not loaded from the registry: %s", error)
+
+
+def _load_until_ready(
+    holder: ModelHolder, settings: Settings, stop: threading.Event, first: threading.Thread
+) -> None:
+    first.join()  # one download at a time: they share the staging folder
     while not stop.is_set() and holder.current is None:
         try:
-            holder.swap(load_served_model(settings))
+            holder.offer(load_served_model(settings))
             log.info("model loaded")
         except Exception as error:
             holder.record_error(str(error))
             log.error("model not loaded: %s; retrying in %.0f s", error, RETRY_SECONDS)
             stop.wait(RETRY_SECONDS)
+
+
+def start_loading(app: FastAPI, settings: Settings, stop: threading.Event) -> None:
+    """Load what to serve before the API takes traffic, without waiting on a slow registry.
+
+    The champion is asked from the registry in a thread; start-up waits for it at most
+    ``startup_registry_wait_seconds`` (MLflow retries an unreachable server for minutes),
+    then serves the local copy and lets the champion replace it when it arrives. With
+    neither, loading is retried in the background while ``/readyz`` answers 503.
+    """
+    holder: ModelHolder = app.state.holder
+    first = threading.Thread(
+        target=_load_champion_into, args=(holder, settings), name="champion-load", daemon=True
+    )
+    app.state.champion_load = first
+    first.start()
+    first.join(settings.startup_registry_wait_seconds)
+    if holder.current is None:
+        try:
+            if holder.offer(load_local_copy(settings)):
+                log.warning("serving the local copy until the champion is loaded")
+        except Exception as error:
+            registry = holder.last_error or "still loading"
+            holder.record_error(f"no model: registry: {registry}; local copy: {error}")
+            log.error("model not loaded at start-up: %s", holder.last_error)
+    if holder.current is None:
+        threading.Thread(
+            target=_load_until_ready, args=(holder, settings, stop, first), daemon=True
+        ).start()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -136,14 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = resolved
         app.state.holder = ModelHolder()
         stop = threading.Event()
-        try:  # first attempt inline, so a healthy start is ready when it accepts traffic
-            app.state.holder.swap(load_served_model(resolved))
-        except Exception as error:
-            app.state.holder.record_error(str(error))
-            log.error("model not loaded at start-up: %s", error)
-            threading.Thread(
-                target=_load_until_ready, args=(app, resolved, stop), daemon=True
-            ).start()
+        start_loading(app, resolved, stop)
         start_watcher(app.state.holder, resolved, stop)
         yield
         stop.set()

@@ -265,6 +265,28 @@ def test_starts_from_the_local_copy_when_the_champion_bundle_is_broken(own_proje
     assert local_copy.read_text() == good  # the broken bundle did not replace it
 
 
+def test_a_registry_that_does_not_answer_does_not_hold_up_start_up(own_project, monkeypatch):
+    """A tracking server that accepts connections and never answers: start-up waits the
+    configured time, then serves the local copy while the champion's load is pending."""
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "120")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        settings = own_project.model_copy(
+            update={
+                "tracking_uri": f"http://127.0.0.1:{silent.getsockname()[1]}",
+                "startup_registry_wait_seconds": 1.0,
+            }
+        )
+        with TestClient(create_app(settings)) as api:
+            assert api.app.state.champion_load.is_alive()  # the registry has not answered
+            assert api.get("/readyz").status_code == 200
+            assert api.get("/v1/model").json()["source"] == "local copy"
+            assert api.post("/v1/score", json=EXAMPLE).status_code == 200
+    # Closing the socket fails the pending request; the load thread then ends.
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
