@@ -12,7 +12,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from sources.contracts import DECLARATIONS, Column
+from sources.contracts import (
+    DECLARATIONS,
+    TIME_RANGE_END,
+    TIME_RANGE_START,
+    Column,
+    time_range_text,
+)
 
 MAX_BATCH = 1000
 
@@ -24,14 +30,10 @@ _DEFAULTS: dict[str, Any] = {
 }
 _TYPES = {"string": str, "int": int, "float": float, "bool": bool, "datetime": datetime}
 
-# The entity state counts whole seconds since 2000-01-01 in 32 bits (features.state):
-# earlier times would be clamped and times from ~2136 on would read other entities'
-# history, so the API accepts declarations lodged in [2000-01-01, 2100-01-01) UTC.
-EARLIEST_DECLARED_AT = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST_DECLARED_AT = datetime(2100, 1, 1, tzinfo=UTC)
-DECLARED_AT_RULE = (
-    "Naive times are UTC, aware ones are converted; must lie in [2000-01-01, 2100-01-01) UTC."
-)
+# The time range of every contract (why it exists: sources.contracts); the data lake
+# validation checks the same range.
+_TIME_RANGE_TEXT = time_range_text(TIME_RANGE_START, TIME_RANGE_END)
+DECLARED_AT_RULE = f"Naive times are UTC, aware ones are converted; must lie in {_TIME_RANGE_TEXT}."
 
 
 def _field(column: Column):
@@ -64,8 +66,8 @@ class _DeclarationBase(BaseModel):
     def _declared_at_in_range(cls, value: datetime) -> datetime:
         # Compared as aware datetimes: converting 0001-01-01T00:00+08:00 to UTC overflows.
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        if not EARLIEST_DECLARED_AT <= aware < LATEST_DECLARED_AT:
-            raise ValueError("declared_at must lie in [2000-01-01, 2100-01-01) UTC")
+        if not TIME_RANGE_START <= aware < TIME_RANGE_END:
+            raise ValueError(f"declared_at must lie in {_TIME_RANGE_TEXT}")
         return value
 
     @model_validator(mode="after")

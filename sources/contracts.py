@@ -1,7 +1,7 @@
 """Data contracts of the four sources (GACC Order No. 271, Art. 6-9).
 
 Each source is a table with documented columns: name, dtype, unit, whether it may be
-null and its allowed values or pattern. The Great Expectations suites in
+null and its allowed values, pattern or range. The Great Expectations suites in
 ``sources.validation`` and the API's request model are both derived from these
 definitions, so the contract is stated once.
 
@@ -11,6 +11,7 @@ Times are UTC and stored tz-naive (``datetime64[us]``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
 
 # Art. 2 risk categories scored for every goods declaration. ``other`` is reserved:
 # a category enters ``RISK_CATEGORIES`` once it has a planted mechanism or real labels.
@@ -109,6 +110,19 @@ HS_PREFIX_PATTERN = r"^[0-9]{2,10}$"
 MAX_VALUE_CNY = 1e12
 MAX_KG = 1e9
 
+# Every time lies in [TIME_RANGE_START, TIME_RANGE_END) UTC: the entity state
+# (features.state) packs whole seconds since 2000-01-01 into 32 bits, so earlier times
+# would be clamped and times from ~2136 on would read other entities' history.
+TIME_RANGE_START = datetime(2000, 1, 1, tzinfo=UTC)
+TIME_RANGE_END = datetime(2100, 1, 1, tzinfo=UTC)
+TIME_RANGE = (TIME_RANGE_START, TIME_RANGE_END)
+
+
+def time_range_text(start: datetime, end: datetime) -> str:
+    """``[start, end) UTC``, showing days only when both bounds are midnight."""
+    fmt = "%Y-%m-%d" if start.time() == end.time() == time() else "%Y-%m-%d %H:%M:%S"
+    return f"[{start:{fmt}}, {end:{fmt}}) UTC"
+
 
 @dataclass(frozen=True)
 class Column:
@@ -123,6 +137,8 @@ class Column:
     pattern: str | None = None
     min_value: float | None = None
     max_value: float | None = None
+    # Datetime columns: [start, end) as aware UTC datetimes.
+    time_range: tuple[datetime, datetime] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +182,12 @@ DECLARATIONS = SourceContract(
             min_value=1,
             max_value=999,
         ),
-        Column("declared_at", "datetime", "When the declaration was lodged (UTC)."),
+        Column(
+            "declared_at",
+            "datetime",
+            "When the declaration was lodged (UTC).",
+            time_range=TIME_RANGE,
+        ),
         Column(
             "customs_office", "string", "Customs office code (关区代码).", pattern=OFFICE_PATTERN
         ),
@@ -330,8 +351,14 @@ CREDIT_HISTORY = SourceContract(
             pattern=USCC_PATTERN,
         ),
         Column("credit_level", "string", "Credit level (Order No. 282).", allowed=CREDIT_LEVELS),
-        Column("valid_from", "datetime", "Start of validity (UTC)."),
-        Column("valid_to", "datetime", "End of validity (UTC); null while current.", nullable=True),
+        Column("valid_from", "datetime", "Start of validity (UTC).", time_range=TIME_RANGE),
+        Column(
+            "valid_to",
+            "datetime",
+            "End of validity (UTC); null while current.",
+            nullable=True,
+            time_range=TIME_RANGE,
+        ),
         Column("provenance_channel", "string", "Art. 6 channel.", allowed=PROVENANCE_CHANNELS),
     ),
     notes=("valid_to is null or after valid_from",),
@@ -350,7 +377,9 @@ MONITORING = SourceContract(
         Column(
             "event_type", "string", "Kind of monitoring record.", allowed=MONITORING_EVENT_TYPES
         ),
-        Column("observed_at", "datetime", "When customs learned of it (UTC)."),
+        Column(
+            "observed_at", "datetime", "When customs learned of it (UTC).", time_range=TIME_RANGE
+        ),
         Column(
             "enterprise_id",
             "string",
@@ -402,11 +431,17 @@ INSPECTION_OUTCOMES = SourceContract(
         ),
         Column("item_no", "int", "Goods item number.", min_value=1, max_value=999),
         Column("selection_reason", "string", "Why it was inspected.", allowed=SELECTION_REASONS),
-        Column("inspected_at", "datetime", "When the inspection took place (UTC)."),
+        Column(
+            "inspected_at",
+            "datetime",
+            "When the inspection took place (UTC).",
+            time_range=TIME_RANGE,
+        ),
         Column(
             "outcome_known_at",
             "datetime",
             "When the outcome became known (UTC): labels exist from then on.",
+            time_range=TIME_RANGE,
         ),
         *(
             Column(f"finding_{c}", "bool", f"Inspection found a {c.replace('_', ' ')} violation.")
@@ -488,6 +523,8 @@ def contracts_markdown() -> str:
             if c.min_value is not None or c.max_value is not None:
                 low, high = (f"{v:g}" if v is not None else "" for v in (c.min_value, c.max_value))
                 rule = f"{low} … {high}"
+            if c.time_range is not None:
+                rule = time_range_text(*c.time_range)
             lines.append(
                 f"| {c.name} | {c.dtype} | {c.unit or ''} | "
                 f"{'yes' if c.nullable else 'no'} | {rule} | {c.description} |"

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sources.contracts import CONTRACTS, Column, SourceContract
+from sources.contracts import CONTRACTS, Column, SourceContract, time_range_text
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -224,7 +224,7 @@ def _type_expectation(E, col: Column):
 
 
 def _column_expectations(E, col: Column) -> list:
-    """Dtype, nullability, allowed values, pattern and bounds of one column."""
+    """Dtype, nullability, allowed values, pattern, bounds and time range of one column."""
     meta = {"columns": [col.name], "dtype": col.dtype}
     out = [_type_expectation(E, col)]
     if not col.nullable:
@@ -238,6 +238,14 @@ def _column_expectations(E, col: Column) -> list:
         out.append(
             E.ExpectColumnValuesToBeBetween(
                 column=col.name, min_value=col.min_value, max_value=col.max_value
+            )
+        )
+    if col.time_range is not None:
+        # Frames hold UTC tz-naive: aware bounds could not be compared with them.
+        start, end = (t.astimezone(dt.UTC).replace(tzinfo=None) for t in col.time_range)
+        out.append(
+            E.ExpectColumnValuesToBeBetween(
+                column=col.name, min_value=start, max_value=end, strict_max=True
             )
         )
     for e in out:
@@ -482,7 +490,9 @@ def _failures(result, frame: pd.DataFrame, key: list[str]) -> list[ExpectationFa
         reason = f"{of_n} values do not match {kwargs['regex']}"
     elif kind == "expect_column_values_to_be_between":
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
-        if low is not None and high is not None:
+        if isinstance(low, dt.datetime):  # a time range, end excluded
+            reason = f"{of_n} values are outside {time_range_text(low, high)}"
+        elif low is not None and high is not None:
             reason = f"{of_n} values are not between {low:g} and {high:g}"
         elif low is not None:
             reason = f"{of_n} values are below {low:g}"

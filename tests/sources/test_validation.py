@@ -9,7 +9,7 @@ import pickle
 import pandas as pd
 import pytest
 
-from sources.contracts import CONTRACTS, DECLARATIONS, FINDING_COLUMNS, conform
+from sources.contracts import CONTRACTS, DECLARATIONS, FINDING_COLUMNS, TIME_RANGE, conform
 from sources.lake import DataLake, replace_layer
 from sources.validation import (
     CROSS_SOURCE_RULES,
@@ -382,6 +382,48 @@ def test_tz_aware_datetime_is_wrong_dtype():
     ]
 
 
+# --- time range ------------------------------------------------------------------------------
+
+
+def test_every_datetime_column_has_the_time_range():
+    for contract in CONTRACTS.values():
+        for c in contract.columns:
+            assert (c.time_range == TIME_RANGE) == (c.dtype == "datetime"), (contract.name, c.name)
+
+
+@pytest.mark.parametrize("outside", ["1999-12-31 23:59:59", "2100-01-01 00:00:00"])
+def test_declared_at_outside_the_time_range_fails(outside):
+    # The entity state would clamp 1999 and mix up entities' histories after ~2136.
+    frame = valid_declarations()
+    frame["declared_at"] = _ts("2025-01-02 08:00:00", outside, "2025-01-03 11:30:00")
+    report = validate_frame(frame, DECLARATIONS)
+    assert [(f.column, f.expectation) for f in report.failures] == [("declared_at", BETWEEN)]
+    f = report.failures[0]
+    assert f.reason == "1 of 3 values are outside [2000-01-01, 2100-01-01) UTC"
+    assert f.examples == [outside]
+    assert "declared_at: expect_column_values_to_be_between: 1 of 3 values" in report.render()
+
+
+def test_times_at_the_edges_of_the_range_pass():
+    frame = valid_declarations()
+    frame["declared_at"] = _ts("2000-01-01 00:00:00", "2000-01-01 00:00:00", "2099-12-31 23:59:59")
+    assert validate_frame(frame, DECLARATIONS).success
+
+
+def test_null_valid_to_passes_and_a_late_one_fails():
+    credit = valid_credit_history()
+    credit["valid_from"] = _ts("2000-01-01", "2024-06-01", "2024-03-15")
+    credit["valid_to"] = _ts("2024-06-01", None, None)
+    assert validate_frame(credit, CONTRACTS["credit_history"]).success
+    credit["valid_to"] = _ts("2150-01-01", None, None)
+    report = validate_frame(credit, CONTRACTS["credit_history"])
+    f = failure(report, "valid_to", BETWEEN)
+    assert (f.reason, f.examples) == (
+        "1 of 3 values are outside [2000-01-01, 2100-01-01) UTC",
+        ["2150-01-01 00:00:00"],
+    )
+
+
 # --- rules between sources -------------------------------------------------------------------
 
 
@@ -501,6 +543,9 @@ def test_suite_is_derived_from_the_contract():
     assert types.count(NOT_NULL) == sum(not c.nullable for c in columns)
     assert types.count(REGEX) == sum(c.pattern is not None for c in columns)
     assert types.count(IN_SET) == sum(c.allowed is not None for c in columns)
+    assert types.count(BETWEEN) == sum(
+        (c.min_value, c.max_value) != (None, None) or c.time_range is not None for c in columns
+    )
     assert types.count(OF_TYPE) + types.count(IN_TYPES) == len(columns)
     assert (types.count(COMPOUND_UNIQUE), types.count(PAIR), types.count(COLUMN_SET)) == (1, 1, 1)
 
