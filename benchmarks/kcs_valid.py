@@ -21,6 +21,7 @@ from customs_risk.settings import PROJECT_ROOT, get_settings
 from models.benchmark import (
     KcsConfig,
     baseline_scores,
+    input_record,
     ranking_by_goods_line,
     repeated_goods_lines,
     run_kcs,
@@ -57,7 +58,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "kcs_valid.json")
     args = parser.parse_args()
 
-    train = kcs.read_kcs(args.data / "df_syn_train_eng.csv")
+    train_path = args.data / "df_syn_train_eng.csv"
+    train = kcs.read_kcs(train_path)
     valid_path = args.data / "df_syn_valid_eng.csv"
     valid = kcs.read_kcs(valid_path)
     dates = pd.to_datetime(train["Date"])
@@ -84,7 +86,14 @@ def main() -> None:
         t: ranking_by_goods_line(truth[t].to_numpy(), s, repeated)
         for t, s in baseline["whole train file"].items()
     }
-    report["split"] = {"train_head_before": str(cut.date()), "test": "valid file"}
+    # run_kcs recorded the temporary head / tail files as train / valid: add the file they
+    # were cut from, so the report names every file it came from.
+    report["inputs"]["source_train"] = input_record(train_path, len(train))
+    report["split"] = {
+        "train_head_before": str(cut.date()),
+        "test": "valid file",
+        "train_and_valid": "head and tail of inputs.source_train (temporary files)",
+    }
 
     verdicts = {}
     print(

@@ -257,6 +257,12 @@ def benchmark_kcs(
                 "valid": str(valid),
                 "test": str(test),
                 "label_delay_days": label_delay_days,
+                # lineage: which exact files produced this run
+                **{
+                    f"input.{name}.{key}": record[key]
+                    for name, record in report["inputs"].items()
+                    for key in ("sha256", "rows")
+                },
             }
         )
         for target, entry in report["targets"].items():

@@ -17,6 +17,7 @@ features, no calibration.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,6 +214,17 @@ def _baseline_columns(raw: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def file_digest(path: Path) -> str:
+    """SHA-256 (hex) of the file's bytes, read in chunks."""
+    with Path(path).open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def input_record(path: Path, rows: int) -> dict:
+    """Lineage of one input file: its path, the SHA-256 of its bytes, and its data rows."""
+    return {"path": str(path), "sha256": file_digest(path), "rows": int(rows)}
+
+
 def run_kcs(
     train_path: Path,
     valid_path: Path,
@@ -225,10 +237,20 @@ def run_kcs(
     A target that could not be trained (too few positives) is listed under ``not_scored``
     with the reason, and its entry under ``targets`` has null metrics; the baseline still
     reports it.
+
+    ``inputs`` gives each file's lineage (``input_record``): path, SHA-256 of its bytes
+    and data rows as read (header excluded), hashed from the file on disk right after it
+    is read. Inputs only ever arrive here as files, so there is no in-memory case to hash
+    (``score_kcs``, which takes DataFrames, records no lineage).
     """
     config = config or KcsConfig()
     started = time.perf_counter()
-    train, valid, test = (kcs.read_kcs(Path(p)) for p in (train_path, valid_path, test_path))
+    paths = {"train": Path(train_path), "valid": Path(valid_path), "test": Path(test_path)}
+    train, valid, test = (kcs.read_kcs(path) for path in paths.values())
+    inputs = {
+        name: input_record(path, len(frame))
+        for (name, path), frame in zip(paths.items(), (train, valid, test), strict=True)
+    }
     scores, fitted = score_kcs(train, valid, test, config)
     seconds = time.perf_counter() - started
     model = fitted["model"]
@@ -244,6 +266,7 @@ def run_kcs(
         },
         "not_scored": {t: model.not_scored[c] for t, c in kcs.TARGETS.items() if t not in scores},
         "rows": {"train": len(train), "valid": len(valid), "test": len(test)},
+        "inputs": inputs,
         "seconds": round(seconds, 1),
         "label_delay_days": config.label_delay_days,
         "feature_views": {

@@ -1,5 +1,6 @@
 """The KCS benchmark: test labels cannot influence scores; the report has the promised shape."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -97,7 +98,8 @@ def test_cli_writes_the_report(kcs_sample, tmp_path, monkeypatch):
         paths[name] = Path(tmp_path) / f"{name}.csv"
         frame.to_csv(paths[name], index=False)
     monkeypatch.setenv("CUSTOMS_RISK_MLFLOW_DIR", str(tmp_path / "mlflow"))
-    monkeypatch.setenv("CUSTOMS_RISK_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow/mlflow.db")
+    tracking_uri = f"sqlite:///{tmp_path}/mlflow/mlflow.db"
+    monkeypatch.setenv("CUSTOMS_RISK_TRACKING_URI", tracking_uri)
     from customs_risk.settings import get_settings
 
     get_settings.cache_clear()
@@ -134,6 +136,22 @@ def test_cli_writes_the_report(kcs_sample, tmp_path, monkeypatch):
     for target in ("fraud", "critical_fraud"):
         parts = by_line["platform"][target]
         assert parts["repeated"]["rows"] + parts["new"]["rows"] == len(kcs_sample[2])
+    # Lineage: each input file's SHA-256 (computed here independently) and rows, in the
+    # report and in the MLflow run.
+    import mlflow
+
+    sha256 = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in paths.items()}
+    rows = dict(zip(("train", "valid", "test"), map(len, kcs_sample), strict=True))
+    assert report["inputs"] == {
+        name: {"path": str(paths[name]), "sha256": sha256[name], "rows": rows[name]}
+        for name in paths
+    }
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+    experiment = client.get_experiment_by_name("kcs-benchmark")
+    (run,) = client.search_runs([experiment.experiment_id])
+    for name in paths:
+        assert run.data.params[f"input.{name}.sha256"] == sha256[name]
+        assert run.data.params[f"input.{name}.rows"] == str(rows[name])
 
 
 def test_a_target_too_rare_to_train_is_reported_not_scored(kcs_sample, tmp_path):
