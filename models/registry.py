@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -37,6 +38,7 @@ from sources.lake import replace_directory
 Loaded = TypeVar("Loaded")
 CHAMPION, CHALLENGER, PREVIOUS = "champion", "challenger", "previous"
 _RUNTIME_PACKAGES = ("lightgbm", "scikit-learn", "numpy", "pandas", "scipy", "mlflow")
+_LOCAL_COPY_LOCK = threading.Lock()  # see refresh_local_copy
 
 
 def use_store(settings: Settings) -> MlflowClient:
@@ -296,17 +298,19 @@ def download_bundle(
 def refresh_local_copy(settings: Settings, version: str, load: Callable[[Path], Loaded]) -> Loaded:
     """Download ``version`` beside the local copy of the served model, ``load`` it, and only
     then make it the local copy: a bundle that does not load never replaces the copy the
-    API can start from."""
+    API can start from. One refresh at a time per process: the API's start-up load and its
+    reload poll may overlap while the registry is slow, and they share the staging folder."""
     cache = settings.resolved_model_cache_dir
     staging = cache.with_name(cache.name + ".incoming")
-    shutil.rmtree(staging, ignore_errors=True)
-    uri = f"models:/{settings.model_name}/{version}"
-    try:
-        loaded = load(download_bundle(settings, uri, staging, version))
-    except Exception:
+    with _LOCAL_COPY_LOCK:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
-    replace_directory(staging, cache)
+        uri = f"models:/{settings.model_name}/{version}"
+        try:
+            loaded = load(download_bundle(settings, uri, staging, version))
+        except Exception:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        replace_directory(staging, cache)
     return loaded
 
 

@@ -152,7 +152,7 @@ def _load_champion_into(holder: ModelHolder, settings: Settings) -> None:
 def _load_until_ready(
     holder: ModelHolder, settings: Settings, stop: threading.Event, first: threading.Thread
 ) -> None:
-    first.join()  # one download at a time: they share the staging folder
+    first.join()  # the first attempt may still succeed: no second download meanwhile
     while not stop.is_set() and holder.current is None:
         try:
             holder.offer(load_served_model(settings))
