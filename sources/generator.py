@@ -43,6 +43,8 @@ IPR_NEW_RELATIONSHIP_DAYS = 60
 SHIFT_ORIGIN = "VN"
 SHIFT_SECTOR = "electronics"
 SHIFT_SHARE = 0.12  # share of goods items on the new route after the shift date
+STANDING_ORDER_SHARE = 0.25  # single-item declarations that repeat an earlier one exactly
+CHAPTER_WARNING_SHARE = 0.3  # outbreaks that also bring an HS-chapter-wide warning
 CREDIT_SHARES = (0.05, 0.10, 0.825, 0.02, 0.005)  # Order No. 282 levels, best to worst
 # Legacy inspection policy: rate by credit level relative to a regular enterprise, and
 # the absolute rate for dishonest ones (Order No. 251: ≥ 80 %).
@@ -233,6 +235,16 @@ def generate(config: GeneratorConfig) -> GeneratedData:
         header_origin[rows] = candidates[pick]
     header_origin[shifted] = SHIFT_ORIGIN
 
+    # Standing orders: a consignee re-orders goods it has declared before, on the same
+    # terms — same goods, origin, overseas trader, currency, net weight and declared value
+    # (a misdeclared line stays misdeclared). Root = the first declaration of the line.
+    root = _standing_order_roots(rng, header_consignee, header_time, (items_per == 1) & ~shifted)
+    repeat = root >= 0
+    header_origin[repeat] = header_origin[root[repeat]]
+    header_trader_id[repeat] = header_trader_id[root[repeat]]
+    casual[repeat] = casual[root[repeat]]
+    header_home_sector[repeat] = header_home_sector[root[repeat]]
+
     # --- items --------------------------------------------------------------------------
     item_header = np.repeat(np.arange(n_headers), items_per)
     item_no = np.concatenate([np.arange(1, k + 1) for k in items_per]) if n_headers else item_header
@@ -249,6 +261,11 @@ def generate(config: GeneratorConfig) -> GeneratedData:
     for s_index, sector in enumerate(sector_names):
         rows = np.flatnonzero(item_sector == s_index)
         goods_index[rows] = rng.choice(sector_goods[sector], size=len(rows))
+    # single-item headers: header h's item is the last of the first h + 1 headers' items
+    first_item = np.cumsum(items_per) - 1
+    repeat_item, root_item = first_item[repeat], first_item[root[repeat]]
+    goods_index[repeat_item] = goods_index[root_item]
+    item_sector[repeat_item] = item_sector[root_item]
     hs_code = goods["hs_code"].to_numpy()[goods_index]
     duty_rate = goods["duty_rate"].to_numpy()[goods_index]
     sector = goods["sector"].to_numpy()[goods_index]
@@ -260,6 +277,8 @@ def generate(config: GeneratorConfig) -> GeneratedData:
     true_unit_value = reference * np.exp(rng.normal(0, 0.3, n_items))
     typical_kg = np.array([SECTORS[s][1] for s in sector])
     net_kg = np.round(typical_kg * np.exp(rng.normal(0, 1.0, n_items)) + 0.1, 2)
+    true_unit_value[repeat_item] = true_unit_value[root_item]
+    net_kg[repeat_item] = net_kg[root_item]
     true_value = net_kg * true_unit_value
 
     # revenue mechanism: undervaluation by some consignees; legitimate discounts as noise
@@ -272,6 +291,8 @@ def generate(config: GeneratorConfig) -> GeneratedData:
     undervalued |= shifted_item
     discount = ~undervalued & (rng.random(n_items) < 0.06)
     declared_share[discount] = rng.uniform(0.5, 0.8, discount.sum())
+    for terms in (undervalued, discount, declared_share):
+        terms[repeat_item] = terms[root_item]
     value_cny = np.round(true_value * declared_share, 2)
 
     # licences: required codes are sometimes missing, more often for risky consignees
@@ -348,6 +369,19 @@ def generate(config: GeneratorConfig) -> GeneratedData:
                         "enterprise_id": None,
                         "hs_prefix": ch if rng.random() < 0.6 else f"{ch}{rng.integers(1, 99):02d}",
                         "origin_country": org,
+                        "risk_category": category,
+                        "outcome": "adverse",
+                        "provenance_channel": "monitoring",
+                    }
+                )
+            if rng.random() < CHAPTER_WARNING_SHARE:  # a warning on the goods, any origin
+                monitoring_rows.append(
+                    {
+                        "event_type": "domestic_alert",
+                        "observed_at": begin + int(rng.uniform(10, 40) * 86_400) * SECOND,
+                        "enterprise_id": None,
+                        "hs_prefix": ch,
+                        "origin_country": None,
                         "risk_category": category,
                         "outcome": "adverse",
                         "provenance_channel": "monitoring",
@@ -513,6 +547,7 @@ def generate(config: GeneratorConfig) -> GeneratedData:
         header_origin,
     )
     currency = np.array([ORIGINS[o][1] if rng.random() < 0.7 else "USD" for o in header_origin])
+    currency[repeat] = currency[root[repeat]]
     incoterm = rng.choice(
         ["FOB", "CIF", "EXW", "CFR", "DAP", "FCA"],
         size=n_headers,
@@ -615,6 +650,30 @@ def generate(config: GeneratorConfig) -> GeneratedData:
         conform(monitoring, CONTRACTS["monitoring"]),
         conform(outcomes, CONTRACTS["inspection_outcomes"]),
     )
+
+
+def _standing_order_roots(
+    rng, consignee: np.ndarray, time: np.ndarray, eligible: np.ndarray
+) -> np.ndarray:
+    """Per declaration, the earlier declaration it repeats as a standing order (-1: none).
+
+    Among a consignee's eligible declarations in time order, each after the first repeats
+    one of the earlier ones with probability ``STANDING_ORDER_SHARE``; the root is always
+    a declaration that is not itself a repeat, so every repeat of a line is identical.
+    """
+    root = np.full(len(consignee), -1)
+    rows = np.flatnonzero(eligible)
+    rows = rows[np.lexsort((time[rows], consignee[rows]))]
+    repeats = rng.random(len(rows)) < STANDING_ORDER_SHARE
+    pick = rng.random(len(rows))
+    start = 0
+    for k in range(len(rows)):
+        if k == 0 or consignee[rows[k]] != consignee[rows[k - 1]]:
+            start = k
+        if repeats[k] and k > start:
+            source = rows[start + int(pick[k] * (k - start))]
+            root[rows[k]] = source if root[source] < 0 else root[source]
+    return root
 
 
 def _trade_modes(rng, sectors: np.ndarray) -> np.ndarray:

@@ -87,6 +87,37 @@ def test_planted_revenue_mechanism_undervaluation(small_sources):
     assert (rows.loc[found, "duty_recovered_cny"] > 0).mean() > 0.8
 
 
+GOODS_LINE = ["hs_code", "origin_country", "net_weight_kg", "declared_value", "currency"]
+
+
+def test_standing_orders_repeat_a_consignees_goods_line_on_the_same_terms(small_sources):
+    """Some declarations repeat one the same consignee lodged before — same goods, origin,
+    overseas trader, net weight and declared value — and an undervalued line stays so."""
+    d = small_sources["declarations"]
+    repeated = d.duplicated(GOODS_LINE)
+    assert 0.05 < repeated.mean() < 0.3
+    per_line = d.groupby(GOODS_LINE)
+    assert (per_line["consignee_id"].nunique() == 1).all()
+    assert (per_line["overseas_trader_id"].nunique() == 1).all()
+    # Findings cluster on lines: a repeat of a line found undervalued before is found again
+    # far more often than a repeat of a line found clean.
+    rows, _ = _inspected(small_sources)
+    rows = rows.sort_values("declared_at", kind="stable")
+    found_before = rows.groupby(GOODS_LINE)["finding_revenue"].transform(
+        lambda found: found.astype(float).shift().cummax()
+    )  # NaN at a line's first inspection
+    again = rows.loc[found_before == 1, "finding_revenue"].mean()
+    clean = rows.loc[found_before == 0, "finding_revenue"].mean()
+    assert again > 3 * clean, (again, clean)
+
+
+def test_some_warnings_cover_an_hs_chapter_from_any_origin(small_sources):
+    m = small_sources["monitoring"]
+    chapter_wide = m["hs_prefix"].notna() & m["origin_country"].isna() & m["enterprise_id"].isna()
+    assert chapter_wide.sum() > 0
+    assert (m.loc[chapter_wide, "outcome"] == "adverse").all()
+
+
 def test_planted_prohibited_mechanism_missing_licence(small_sources):
     rows, _ = _inspected(small_sources)
     licensed_codes = {"3004909099", "2939410000", "2932920000", "8703236110"}
