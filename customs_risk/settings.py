@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     )
     drift_psi_warn: float = Field(0.1, description="PSI from which an input is reported.")
     drift_psi_alert: float = Field(0.25, description="PSI from which an input has drifted.")
+    drift_min_shift_sd: float = Field(
+        0.1,
+        ge=0,
+        description="Distance (Wasserstein-1, in reference sd) a numeric input must also "
+        "have moved to count as drifted.",
+    )
     drift_score_psi_alert: float = Field(
         0.1, description="PSI from which a category's score distribution has drifted."
     )

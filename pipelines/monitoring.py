@@ -62,6 +62,7 @@ def thresholds(settings: Settings) -> drift.Thresholds:
         calibration_z_alert=settings.drift_calibration_z_alert,
         calibration_ratio_alert=settings.drift_calibration_ratio_alert,
         min_window_rows=settings.drift_min_window_rows,
+        min_shift_sd=settings.drift_min_shift_sd,
     )
 
 

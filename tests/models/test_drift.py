@@ -41,6 +41,7 @@ def test_numeric_drift_same_shifted_and_missing():
     assert same.psi < 0.02 and same.p_value > 0.01
     shifted = drift.numeric_drift("x", reference, rng.normal(1.0, 1.0, size=2000))
     assert shifted.psi > 0.25 and shifted.p_value < 1e-10
+    assert same.shift_sd < 0.1 and shifted.shift_sd == pytest.approx(1.0, abs=0.1)
     holes = rng.normal(size=2000)
     holes[:400] = np.nan
     missing = drift.numeric_drift("x", reference, holes)
@@ -138,6 +139,30 @@ def test_alert_rule_key_inputs_many_inputs_and_significance():
     assert not drift.assess(noisy, [], [], [], ["a"], t, 1000).alert
     # too few declarations: not assessed at all
     assert drift.assess([_feature("a", 5.0)], [], [], [], ["a"], t, 50).status == "insufficient"
+
+
+def _rates(rng, n: int, dominant_rate: float) -> np.ndarray:
+    """Findings rates of a window: most importers at 0, a spread of others, and one
+    dominant importer (a fifth of the rows) at ``dominant_rate``."""
+    values = np.zeros(n)
+    values[: n // 5] = dominant_rate + rng.normal(0, 0.0002, n // 5)
+    values[n // 5 : 2 * n // 5] = rng.exponential(0.05, n // 5)
+    return values
+
+
+def test_a_small_move_of_a_point_mass_is_not_a_drift():
+    """A dominant importer's rate moving from 1.2 % to 1.45 % crosses a decile edge: PSI
+    and KS call it a large, significant change, but values moved a few hundredths of a
+    standard deviation — not a drift. A real move of the same input still is."""
+    rng = np.random.default_rng(3)
+    reference = _rates(rng, 20_000, 0.012)
+    nudged = drift.numeric_drift("rate", reference, _rates(rng, 5_000, 0.0145))
+    assert nudged.psi > 0.25 and nudged.p_value < 1e-10 and nudged.shift_sd < 0.1
+    moved = drift.numeric_drift("rate", reference, _rates(rng, 5_000, 0.06))
+    assert moved.psi > 0.25 and moved.shift_sd > 0.1
+    t = drift.Thresholds()
+    assert not drift.assess([nudged], [], [], [], ["rate"], t, 5_000).alert
+    assert drift.assess([moved], [], [], [], ["rate"], t, 5_000).alert_signals == ["input:rate"]
 
 
 def test_alert_rule_scores_quality_and_outcomes():
