@@ -37,6 +37,9 @@ from models.training import (
 from sources.contracts import RISK_CATEGORIES
 
 GATE_METRIC = "auc_pr"
+# Feature columns that identify a goods line in the feature table (HS subheading, origin,
+# net weight and value: the amounts of the raw key enter these features only through a log).
+GOODS_LINE_COLUMNS = ("hs6_number", "origin_country", "log_net_weight_kg", "log_value_cny")
 
 
 @dataclass(frozen=True)
@@ -91,10 +94,14 @@ def challenger_windows(
 
     Rows older than ``holdout_days`` before the evaluation window all train; the recent
     ones are split at random, half to training and a quarter each to early stopping and
-    calibration.
+    calibration — by goods line, not by row: repeat consignments of one line go to one
+    part, since trees that memorise a line seen in training would make early stopping and
+    calibration on its repeats optimistic.
     """
     recent = (before["declared_at"] >= window_start - pd.Timedelta(days=holdout_days)).to_numpy()
-    u = np.random.default_rng(seed).random(len(before))
+    line = before.groupby(list(GOODS_LINE_COLUMNS), sort=False, dropna=False).ngroup()
+    line = line.to_numpy()
+    u = np.random.default_rng(seed).random(int(line.max()) + 1 if len(line) else 0)[line]
     part = np.where(
         ~recent | (u < 0.5), "train", np.where(u < 0.75, "early_stopping", "calibration")
     )
@@ -138,8 +145,8 @@ def train_challenger(
     result.model.metadata["rows"] = {**result.model.metadata["rows"], "test": len(evaluation)}
     result.model.metadata["training_scheme"] = (
         f"re-evaluation: evaluation window {window.start} → {window.end}; rows of the "
-        f"{holdout_days} days before it split at random train 1/2, early stopping 1/4, "
-        "calibration 1/4; older rows train"
+        f"{holdout_days} days before it split at random by goods line train 1/2, early "
+        "stopping 1/4, calibration 1/4; older rows train"
     )
     return TrainingResult(
         result.model, report, windows_bounds, evaluation, result.calibration_choice

@@ -125,9 +125,20 @@ def test_evaluation_window_starts_at_the_drift_but_keeps_its_length_cap():
     assert promotion.evaluation_window(as_of, 21, early).start == pd.Timestamp("2025-07-11")
 
 
+def _lines(n: int, distinct: int) -> dict[str, np.ndarray]:
+    """Goods-line columns of ``n`` rows drawn from ``distinct`` lines."""
+    line = np.arange(n) % distinct
+    return {
+        "hs6_number": 850000.0 + line % 7,
+        "origin_country": np.array(["DE", "VN", "US"])[line % 3],
+        "log_net_weight_kg": np.log1p(line.astype(float)),
+        "log_value_cny": np.log1p(10.0 * line),
+    }
+
+
 def test_challenger_windows_keep_old_rows_in_training_and_split_recent_ones():
     times = pd.date_range("2025-01-01", periods=400, freq="D")
-    before = pd.DataFrame({"declared_at": times})
+    before = pd.DataFrame({"declared_at": times, **_lines(400, 400)})
     windows = promotion.challenger_windows(before, pd.Timestamp("2026-02-05"), 56, seed=1)
     recent_start = pd.Timestamp("2026-02-05") - pd.Timedelta(days=56)
     assert sum(len(w) for w in windows.values()) == len(before)
@@ -137,6 +148,22 @@ def test_challenger_windows_keep_old_rows_in_training_and_split_recent_ones():
     old = before["declared_at"] < recent_start
     assert (train["declared_at"] < recent_start).sum() == old.sum()
     assert (train["declared_at"] >= recent_start).any()  # the newest rows are learnt from
+
+
+def test_challenger_windows_keep_each_goods_line_on_one_side():
+    """Repeat consignments of one goods line all go to training, or all to early stopping,
+    or all to calibration: none is judged by trees that memorised its twin."""
+    times = pd.date_range("2025-12-01", periods=600, freq="2h")
+    before = pd.DataFrame({"declared_at": times, **_lines(600, 40)})
+    windows = promotion.challenger_windows(before, pd.Timestamp("2026-02-05"), 90, seed=1)
+    sides = {
+        name: set(map(tuple, w[list(promotion.GOODS_LINE_COLUMNS)].to_numpy().tolist()))
+        for name, w in windows.items()
+    }
+    assert all(sides.values())  # every part has lines
+    assert not sides["train"] & sides["early_stopping"]
+    assert not sides["train"] & sides["calibration"]
+    assert not sides["early_stopping"] & sides["calibration"]
 
 
 @pytest.fixture
