@@ -22,8 +22,10 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from customs_risk.settings import Settings, get_settings
 from models.bundle import RiskModel
@@ -36,6 +38,7 @@ RETRY_SECONDS = 30.0
 # A 422 echoes the offending input; a whole 1,001-item batch or a huge string is not echoed.
 MAX_ECHOED_ITEMS = 10
 MAX_ECHOED_CHARS = 200
+UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 detail
 log = logging.getLogger("customs_risk.serving")
 
 
@@ -230,6 +233,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=422,
             content=jsonable_encoder({"detail": "invalid request", "errors": errors}),
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def unreadable_body(request: Request, error: StarletteHTTPException):
+        # FastAPI answers 400 when a JSON body cannot even be decoded (e.g. not UTF-8):
+        # for a caller it is invalid input like any other, so it gets the same 422.
+        if error.status_code == 400 and error.detail == UNREADABLE_BODY:
+            return JSONResponse(
+                status_code=422,
+                content={
+                    "detail": "invalid request",
+                    "errors": [
+                        {"field": "body", "reason": "not UTF-8 encoded JSON", "input": None}
+                    ],
+                },
+            )
+        return await http_exception_handler(request, error)
 
     def served(request: Request) -> LoadedModel:
         holder: ModelHolder = request.app.state.holder

@@ -179,6 +179,16 @@ def test_not_json_is_422(client):
     assert response.status_code == 422
 
 
+def test_a_body_that_is_not_utf8_is_422_naming_the_body(client):
+    body = '{"declaration": {"consignee_id": "Müller"}}'.encode("latin-1")  # ü is 0xFC
+    response = client.post("/v1/score", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "body", "reason": "not UTF-8 encoded JSON", "input": None}
+    ]
+    assert client.get("/v1/no-such-path").status_code == 404  # other HTTP errors unchanged
+
+
 def test_batch_scores_each_declaration_and_bounds_size(client):
     bodies = []
     for i in range(3):
