@@ -371,23 +371,15 @@ def compute_features(
     out["consignee_credit_level"] = credit.value_at(keys["consignee"], t)
     out["declarant_credit_level"] = credit.value_at(keys["declarant"], t)
 
-    own_names = ["consignee_inspections_known"]
-    own_names += [f"consignee_findings_rate_{c}" for c in RISK_CATEGORIES]
-    own = agg["consignee_outcomes"].window_sums(keys["consignee"], t, _window(*own_names))
-    out["consignee_inspections_known"] = own[:, 0]
-    for i, c in enumerate(RISK_CATEGORIES, start=1):
-        out[f"consignee_findings_rate_{c}"] = _rate(own[:, i], own[:, 0])
-    for entity in ("declarant", "overseas_trader", "hs6", "route"):
-        names = [f"{entity}_findings_rate_{c}" for c in RISK_CATEGORIES]
-        history = agg[f"{entity}_outcomes"].window_sums(keys[entity], t, _window(*names))
-        for i, name in enumerate(names, start=1):
+    for entity in ("consignee", "declarant", "overseas_trader", "hs6", "route", "goods_line"):
+        rates = [f"{entity}_findings_rate_{c}" for c in RISK_CATEGORIES]
+        # The catalogue shows the inspection count itself for some entities only.
+        counts = [n for n in (f"{entity}_inspections_known",) if n in FEATURES_BY_NAME]
+        history = agg[f"{entity}_outcomes"].window_sums(keys[entity], t, _window(*counts, *rates))
+        for name in counts:
+            out[name] = history[:, 0]
+        for i, name in enumerate(rates, start=1):
             out[name] = _rate(history[:, i], history[:, 0])
-    names = ["goods_line_inspections_known"]
-    names += [f"goods_line_findings_rate_{c}" for c in RISK_CATEGORIES]
-    line = agg["goods_line_outcomes"].window_sums(keys["goods_line"], t, _window(*names))
-    out["goods_line_inspections_known"] = line[:, 0]
-    for i, c in enumerate(RISK_CATEGORIES, start=1):
-        out[f"goods_line_findings_rate_{c}"] = _rate(line[:, i], line[:, 0])
 
     names = [f"route_monitoring_{c}_90d" for c in RISK_CATEGORIES]
     route_monitoring = agg["route_monitoring"].window_sums(keys["route"], t, _window(*names))

@@ -385,6 +385,15 @@ FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 CATEGORICAL_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.kind == "categorical")
 FEATURES_BY_NAME: dict[str, Feature] = {f.name: f for f in FEATURES}
 
+# Feature columns that identify a goods line in a feature table (HS subheading, origin, net
+# weight and value: the amounts of the goods-line key enter these features through a log).
+GOODS_LINE_COLUMNS: tuple[str, ...] = (
+    "hs6_number",
+    "origin_country",
+    "log_net_weight_kg",
+    "log_value_cny",
+)
+
 # Feature views: the feature sets a category's model may be restricted to. Training fits
 # each and keeps the default (the first) unless another is confidently better on held-out
 # findings (``models.training.choose_view``). History carries the demo's planted entity

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from customs_risk.settings import Settings
+from features.definitions import GOODS_LINE_COLUMNS
 from models.bundle import RiskModel
 from models.metrics import classification_report, paired_bootstrap_worse
 from models.training import (
@@ -37,9 +38,6 @@ from models.training import (
 from sources.contracts import RISK_CATEGORIES
 
 GATE_METRIC = "auc_pr"
-# Feature columns that identify a goods line in the feature table (HS subheading, origin,
-# net weight and value: the amounts of the raw key enter these features only through a log).
-GOODS_LINE_COLUMNS = ("hs6_number", "origin_country", "log_net_weight_kg", "log_value_cny")
 
 
 @dataclass(frozen=True)

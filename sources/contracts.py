@@ -11,7 +11,7 @@ Times are UTC and stored tz-naive (``datetime64[us]``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 
 # Art. 2 risk categories scored for every goods declaration. ``other`` is reserved:
 # a category enters ``RISK_CATEGORIES`` once it has a planted mechanism or real labels.
@@ -119,9 +119,8 @@ TIME_RANGE = (TIME_RANGE_START, TIME_RANGE_END)
 
 
 def time_range_text(start: datetime, end: datetime) -> str:
-    """``[start, end) UTC``, showing days only when both bounds are midnight."""
-    fmt = "%Y-%m-%d" if start.time() == end.time() == time() else "%Y-%m-%d %H:%M:%S"
-    return f"[{start:{fmt}}, {end:{fmt}}) UTC"
+    """``[start, end) UTC`` as days."""
+    return f"[{start:%Y-%m-%d}, {end:%Y-%m-%d}) UTC"
 
 
 @dataclass(frozen=True)
@@ -137,8 +136,12 @@ class Column:
     pattern: str | None = None
     min_value: float | None = None
     max_value: float | None = None
-    # Datetime columns: [start, end) as aware UTC datetimes.
+    # Datetime columns: [start, end) as aware UTC datetimes; every time shares TIME_RANGE.
     time_range: tuple[datetime, datetime] | None = None
+
+    def __post_init__(self) -> None:
+        if self.dtype == "datetime" and self.time_range is None:
+            object.__setattr__(self, "time_range", TIME_RANGE)
 
 
 @dataclass(frozen=True)
@@ -182,12 +185,7 @@ DECLARATIONS = SourceContract(
             min_value=1,
             max_value=999,
         ),
-        Column(
-            "declared_at",
-            "datetime",
-            "When the declaration was lodged (UTC).",
-            time_range=TIME_RANGE,
-        ),
+        Column("declared_at", "datetime", "When the declaration was lodged (UTC)."),
         Column(
             "customs_office", "string", "Customs office code (关区代码).", pattern=OFFICE_PATTERN
         ),
@@ -351,14 +349,8 @@ CREDIT_HISTORY = SourceContract(
             pattern=USCC_PATTERN,
         ),
         Column("credit_level", "string", "Credit level (Order No. 282).", allowed=CREDIT_LEVELS),
-        Column("valid_from", "datetime", "Start of validity (UTC).", time_range=TIME_RANGE),
-        Column(
-            "valid_to",
-            "datetime",
-            "End of validity (UTC); null while current.",
-            nullable=True,
-            time_range=TIME_RANGE,
-        ),
+        Column("valid_from", "datetime", "Start of validity (UTC)."),
+        Column("valid_to", "datetime", "End of validity (UTC); null while current.", nullable=True),
         Column("provenance_channel", "string", "Art. 6 channel.", allowed=PROVENANCE_CHANNELS),
     ),
     notes=("valid_to is null or after valid_from",),
@@ -377,9 +369,7 @@ MONITORING = SourceContract(
         Column(
             "event_type", "string", "Kind of monitoring record.", allowed=MONITORING_EVENT_TYPES
         ),
-        Column(
-            "observed_at", "datetime", "When customs learned of it (UTC).", time_range=TIME_RANGE
-        ),
+        Column("observed_at", "datetime", "When customs learned of it (UTC)."),
         Column(
             "enterprise_id",
             "string",
@@ -431,17 +421,11 @@ INSPECTION_OUTCOMES = SourceContract(
         ),
         Column("item_no", "int", "Goods item number.", min_value=1, max_value=999),
         Column("selection_reason", "string", "Why it was inspected.", allowed=SELECTION_REASONS),
-        Column(
-            "inspected_at",
-            "datetime",
-            "When the inspection took place (UTC).",
-            time_range=TIME_RANGE,
-        ),
+        Column("inspected_at", "datetime", "When the inspection took place (UTC)."),
         Column(
             "outcome_known_at",
             "datetime",
             "When the outcome became known (UTC): labels exist from then on.",
-            time_range=TIME_RANGE,
         ),
         *(
             Column(f"finding_{c}", "bool", f"Inspection found a {c.replace('_', ' ')} violation.")
