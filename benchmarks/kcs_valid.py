@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from customs_risk.settings import PROJECT_ROOT, get_settings
+from config.settings import PROJECT_ROOT, get_settings
 from models.benchmark import (
     KcsConfig,
     baseline_scores,

@@ -28,8 +28,8 @@ import httpx
 import numpy as np
 import pandas as pd
 
-from customs_risk.settings import PROJECT_ROOT, get_settings
-from serving.app import load_served_model
+from config.settings import PROJECT_ROOT, get_settings
+from serving.holder import load_served_model
 from sources.lake import DataLake
 
 # MLflow's download progress bar would interleave with the printed figures.

@@ -6,21 +6,21 @@ Every command is a thin call into ``pipelines`` (Prefect flows) or ``serving``.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from customs_risk.cli_monitoring import register_monitoring_commands
+from customs_risk.console import console
+from models.metrics import format_metric
 
 app = typer.Typer(
     help="Customs risk scoring (GACC Order No. 271 risk-management cycle).",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-# Wide enough for the summary table when output goes to a file or CI log.
-console = Console(width=shutil.get_terminal_size((120, 24)).columns)
 
 
 @app.callback()
@@ -34,15 +34,9 @@ def _quiet_defaults() -> None:
     # The embedded Prefect database and result storage live with the project, like the
     # MLflow store, not in the user's home. Prefect reads this when first imported, which
     # the commands do only after this callback.
-    from customs_risk.settings import PROJECT_ROOT
+    from config.settings import PROJECT_ROOT
 
     os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
-
-
-def _fmt(value, digits: int = 3) -> str:
-    if value is None or value != value:
-        return "—"
-    return f"{value:.{digits}f}"
 
 
 def summary_table(training: dict) -> Table:
@@ -74,10 +68,10 @@ def summary_table(training: dict) -> Table:
             "scored",
             entry.get("feature_view", "—"),
             entry["calibration"],
-            _fmt(entry["auc_roc"]),
-            _fmt(entry["auc_pr"]),
-            _fmt(entry["precision_at"]["5"]),
-            _fmt(entry["ece"], 4),
+            format_metric(entry["auc_roc"]),
+            format_metric(entry["auc_pr"]),
+            format_metric(entry["precision_at"]["5"]),
+            format_metric(entry["ece"], 4),
             str(entry["positives"]),
         )
     return table
@@ -89,8 +83,8 @@ def run(
     months: int = typer.Option(None, help="Months of activity (default from settings)."),
 ) -> None:
     """The whole cycle on embedded defaults: generate → validate → features → train → score."""
-    from customs_risk.settings import get_settings
-    from pipelines.flows import risk_cycle
+    from config.settings import get_settings
+    from pipelines.cycle import risk_cycle
     from sources.generator import GeneratorConfig
 
     settings = get_settings()
@@ -121,8 +115,8 @@ def run(
             f"Art. 18 re-assessment demo (shift on {demo['shift_date']}, weekly monitoring): "
             f"{demo['stable_windows']} stable weeks, {demo['false_alarms']} false alarms, "
             f"first alert {demo['first_alert_after_shift']} week(s) after the shift; "
-            f"challenger AUC-PR {_fmt(demo['challenger_score'])} vs champion "
-            f"{_fmt(demo['champion_score'])} → "
+            f"challenger AUC-PR {format_metric(demo['challenger_score'])} vs champion "
+            f"{format_metric(demo['champion_score'])} → "
             f"{'promoted' if demo['promoted'] else 'champion kept'} (version "
             f"{demo['champion_version_before']} → {demo['champion_version_after']}); "
             f"report {demo['report_path']}."
@@ -148,7 +142,7 @@ def generate(
     out: Path = typer.Option(None, help="Folder for the four Parquet files (default: raw layer)."),
 ) -> None:
     """Generate synthetic Chinese customs activity (seeded) into Parquet."""
-    from customs_risk.settings import get_settings
+    from config.settings import get_settings
     from sources.generator import GeneratorConfig
     from sources.generator import generate as generate_data
     from sources.lake import DataLake, replace_layer
@@ -205,7 +199,7 @@ def serve(
     """Serve the champion over HTTP with uvicorn."""
     import uvicorn
 
-    from customs_risk.settings import get_settings
+    from config.settings import get_settings
     from serving.app import create_app
 
     settings = get_settings()
@@ -238,7 +232,7 @@ def benchmark_kcs(
     import json
 
     import mlflow
-    from customs_risk.settings import get_settings
+    from config.settings import get_settings
     from models.benchmark import KcsConfig, run_kcs
     from models.metrics import flatten
     from models.registry import configure
@@ -289,11 +283,11 @@ def benchmark_kcs(
             table.add_row(
                 target,
                 name,
-                _fmt(e["auc_roc"]),
-                _fmt(e["auc_pr"]),
-                _fmt(e["precision_at"]["5"]),
-                _fmt(e["precision_at"]["10"]),
-                _fmt(e["ece"]),
+                format_metric(e["auc_roc"]),
+                format_metric(e["auc_pr"]),
+                format_metric(e["precision_at"]["5"]),
+                format_metric(e["precision_at"]["10"]),
+                format_metric(e["ece"]),
             )
     console.print(table)
     for target, reason in report["not_scored"].items():
@@ -308,8 +302,6 @@ def deploy() -> None:
 
     serve_deployments()
 
-
-from customs_risk.cli_monitoring import register_monitoring_commands  # noqa: E402
 
 register_monitoring_commands(app)
 

@@ -13,17 +13,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-
-def _fmt(value, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _pct(value) -> str:
-    return "—" if value is None or value != value else f"{value:.1%}"
+from customs_risk.console import console
+from models.metrics import format_metric, format_share
 
 
 def signals_table(report: dict) -> Table:
@@ -60,9 +51,9 @@ def outcomes_table(report: dict) -> Table:
             str(o["matured"]),
             str(o["pending"]),
             f"{o['positives']} / {o['expected_positives']:.1f}",
-            _fmt(o["precision_at_rate"]),
-            _fmt(o["pending_expected_precision"]),
-            _fmt(o["ece"], 4),
+            format_metric(o["precision_at_rate"]),
+            format_metric(o["pending_expected_precision"]),
+            format_metric(o["ece"], 4),
         )
     return table
 
@@ -86,9 +77,9 @@ def effectiveness_tables(report: dict) -> list[Table]:
             w["window"],
             f"{w['declared']:,}",
             f"{w['inspected']:,}",
-            _pct(w["inspection_rate"]),
+            format_share(w["inspection_rate"]),
             f"{w['pending']:,}",
-            _pct(w["hit_rate"]),
+            format_share(w["hit_rate"]),
             f"{w['duty_recovered_cny']:,.0f}",
         )
 
@@ -97,7 +88,7 @@ def effectiveness_tables(report: dict) -> list[Table]:
             return "—"
         lift = entry["lift_over_random"]
         shown = f"; ×{lift:.1f}" if lift == lift and reason != "random" else ""
-        return f"{_pct(entry['hit_rate'])} ({entry['inspected']:,}{shown})"
+        return f"{format_share(entry['hit_rate'])} ({entry['inspected']:,}{shown})"
 
     tables = [
         overview,
@@ -111,7 +102,7 @@ def effectiveness_tables(report: dict) -> list[Table]:
             "Inspection rate by credit level (hit rate)",
             windows,
             "by_credit_level",
-            lambda e, _: f"{_pct(e['inspection_rate'])} ({_pct(e['hit_rate'])})",
+            lambda e, _: f"{format_share(e['inspection_rate'])} ({format_share(e['hit_rate'])})",
         ),
     ]
     if windows and "calibration" in windows[0]:
@@ -121,7 +112,9 @@ def effectiveness_tables(report: dict) -> list[Table]:
                 "findings observed / expected (ECE); * = in-sample window",
                 windows,
                 "calibration",
-                lambda e, _: f"{e['observed']} / {e['expected']:.1f} ({_fmt(e['ece'], 4)})",
+                lambda e, _: (
+                    f"{e['observed']} / {e['expected']:.1f} ({format_metric(e['ece'], 4)})"
+                ),
                 row_label=lambda w: w["window"] + ("" if w["out_of_sample"] else " *"),
             )
         )
@@ -143,7 +136,6 @@ def _breakdown_table(title: str, windows: list[dict], key: str, cell, row_label=
 
 def register_monitoring_commands(app: typer.Typer) -> None:
     """Add the Art. 18 commands to the ``customs-risk`` app."""
-    from customs_risk.cli import console
 
     @app.command()
     def monitor(
@@ -220,7 +212,7 @@ def register_monitoring_commands(app: typer.Typer) -> None:
         model_name: str = typer.Option("customs-risk-scenario", help="Registered model (reset)."),
     ) -> None:
         """Shift → detection → re-evaluation → promotion, replayed week by week."""
-        from customs_risk.settings import get_settings
+        from config.settings import get_settings
         from pipelines.scenario import ScenarioConfig, drift_scenario, scenario_settings
 
         settings = get_settings()

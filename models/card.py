@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
+from models.metrics import format_metric
 from models.training import TrainingResult
-
-
-def _fmt(value, digits: int = 3) -> str:
-    return "—" if value is None or value != value else f"{value:.{digits}f}"
 
 
 def _percent(share: float) -> str:
@@ -50,9 +47,19 @@ def model_card(result: TrainingResult) -> str:
         p = entry["precision_at"]
         lines.append(
             f"| {category} | scored | {entry.get('feature_view', '—')} | {entry['calibration']} | "
-            f"{_fmt(entry['auc_roc'])} | "
-            f"{_fmt(entry['auc_pr'])} | {_fmt(p['1'])} | {_fmt(p['5'])} | {_fmt(p['10'])} | "
-            f"{_fmt(entry['ece'], 4)} | {_fmt(entry['brier'], 4)} | {entry['positives']} |"
+            + " | ".join(
+                format_metric(value, digits)
+                for value, digits in (
+                    (entry["auc_roc"], 3),
+                    (entry["auc_pr"], 3),
+                    (p["1"], 3),
+                    (p["5"], 3),
+                    (p["10"], 3),
+                    (entry["ece"], 4),
+                    (entry["brier"], 4),
+                )
+            )
+            + f" | {entry['positives']} |"
         )
     if model.not_scored:
         lines += ["", "## Categories without a model", ""]
@@ -62,7 +69,7 @@ def model_card(result: TrainingResult) -> str:
         lines += [
             "",
             "Revenue: share of the test window's recovered duty among the top-ranked "
-            "items: " + ", ".join(f"{r} % → {_fmt(v)}" for r, v in captured.items()),
+            "items: " + ", ".join(f"{r} % → {format_metric(v)}" for r, v in captured.items()),
         ]
     lines += [
         "",

@@ -140,3 +140,20 @@ def flatten(report: dict, prefix: str) -> dict[str, float]:
         elif isinstance(value, int | float) and not isinstance(value, bool):
             flat[f"{prefix}.{key}"] = float(value)
     return flat
+
+
+def format_metric(value, digits: int = 3, small_as_exponent: bool = False) -> str:
+    """A metric for people: "—" when missing (None or NaN), else ``digits`` decimals;
+    ``small_as_exponent`` writes non-zero values below 10^-digits as 1.2e-05."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if not isinstance(value, float):
+        return str(value)
+    if small_as_exponent and value != 0 and abs(value) < 10 ** (-digits):
+        return f"{value:.1e}"
+    return f"{value:.{digits}f}"
+
+
+def format_share(value) -> str:
+    """A share as a percentage with one decimal, "—" when missing."""
+    return "—" if value is None or value != value else f"{value:.1%}"

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score
 
-from customs_risk.settings import Settings
+from config.settings import Settings
 from features.definitions import FEATURE_NAMES, FEATURE_VIEWS
 from features.spec import FeatureSpec
 from models import calibration

@@ -14,7 +14,8 @@ from __future__ import annotations
 from prefect import serve
 from prefect.events import DeploymentEventTrigger
 
-from pipelines.flows import batch_score, build_features, risk_cycle, train_and_register
+from pipelines.cycle import risk_cycle
+from pipelines.flows import batch_score, build_features, train_and_register
 from pipelines.monitoring import DRIFT_EVENT, monitor, reevaluate
 
 # Daily: new declarations and matured outcomes arrive every day; weekly retraining.

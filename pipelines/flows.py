@@ -2,24 +2,21 @@
 
 collect (generate / ingest + validate) → assess (features → train → register) →
 dispose (batch score). Each flow reads and writes the Parquet lake
-(``sources.lake``); ``risk_cycle`` runs them in order, as ``make run`` does.
+(``sources.lake``); ``pipelines.cycle.risk_cycle`` runs them in order, as ``make run`` does.
 """
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import pandas as pd
 from prefect import flow, get_run_logger, task
 
-from customs_risk.settings import Settings, get_settings
+from config.settings import Settings, get_settings
 from features.compute import build_entity_state, feature_frame
 from features.state import EntityState
-from models.bundle import RiskModel
-from models.registry import log_and_register, refresh_local_copy, resolve_alias
+from models.registry import load_champion
+from models.scoring import Scorer
 from models.training import TrainingConfig, train_risk_model
-from serving.scoring import Scorer
+from reassessment.promotion import register
 from sources.generator import GeneratorConfig, generate
 from sources.lake import DataLake, replace_directory, replace_layer, write_parquet
 from sources.validation import require_valid, validate_sources
@@ -102,7 +99,7 @@ def train_and_register(settings: Settings | None = None, validation: dict | None
         "declarations_rows": len(features),
         "as_of": str(as_of),
     }
-    registered = log_and_register(result, settings, validation, lineage, features)
+    registered = register(result, settings, validation, lineage, features)
     get_run_logger().info(
         "registered version %s: %s", registered.version, registered.decision["outcome"]
     )
@@ -115,14 +112,6 @@ def train_and_register(settings: Settings | None = None, validation: dict | None
     }
 
 
-def load_champion(settings: Settings) -> tuple[RiskModel, str]:
-    """Load the champion from the registry; it then becomes the API's local copy."""
-    version = resolve_alias(settings, settings.model_alias)
-    if version is None:
-        raise LookupError(f"no '{settings.model_alias}' alias on model {settings.model_name}")
-    return refresh_local_copy(settings, version, RiskModel.load), version
-
-
 @flow(name="batch-score")
 def batch_score(settings: Settings | None = None, month: str | None = None) -> dict:
     """Score the declarations of one month (default: the latest) with the champion."""
@@ -132,8 +121,9 @@ def batch_score(settings: Settings | None = None, month: str | None = None) -> d
     periods = declarations["declared_at"].dt.to_period("M")
     month = month or str(periods.max())
     selected = declarations[periods.astype(str) == month]
-    model, version = load_champion(settings)
-    scorer = Scorer(model, EntityState.load(lake.state), version, settings.top_reasons)
+    champion = load_champion(settings, refresh_local=True)
+    version = champion.version
+    scorer = Scorer(champion.model, EntityState.load(lake.state), version, settings.top_reasons)
     scores = scorer.score_frame(selected)
     path = write_parquet(scores, lake.scores / f"{month}.parquet")
     level_counts = scores["overall_level"].value_counts().sort_index()
@@ -144,65 +134,3 @@ def batch_score(settings: Settings | None = None, month: str | None = None) -> d
         "model_version": version,
         "overall_levels": {int(k): int(v) for k, v in level_counts.items()},
     }
-
-
-@flow(name="risk-cycle")
-def risk_cycle(
-    settings: Settings | None = None,
-    generator: GeneratorConfig | None = None,
-    drift_demo: bool | None = None,
-) -> dict:
-    """The whole cycle on embedded defaults: generate → validate → features → train → score,
-    then (``drift_demo``, default ``CUSTOMS_RISK_DRIFT_DEMO``) the re-assessment loop."""
-    settings = _settings(settings)
-    lake = DataLake(settings.data_dir)
-    timings = {}
-    started = time.perf_counter()
-    generator = generator or GeneratorConfig(
-        n_declarations=settings.declarations,
-        months=settings.months,
-        start=settings.start_date,
-        seed=settings.seed,
-    )
-    generate_sources(generator, lake)
-    timings["generate"] = time.perf_counter() - started
-    validation = ingest_and_validate(settings)
-    timings["validate"] = time.perf_counter() - started - sum(timings.values())
-    features = build_features(settings)
-    timings["features"] = time.perf_counter() - started - sum(timings.values())
-    training = train_and_register(settings, validation)
-    timings["train_register"] = time.perf_counter() - started - sum(timings.values())
-    scoring = batch_score(settings)
-    timings["score"] = time.perf_counter() - started - sum(timings.values())
-    demo = None
-    if settings.drift_demo if drift_demo is None else drift_demo:
-        from pipelines.monitoring import drift_demo as run_drift_demo
-
-        demo = run_drift_demo(settings)
-        timings["drift_demo"] = time.perf_counter() - started - sum(timings.values())
-        get_run_logger().info(
-            "Art. 18 demo (shift %s, %s): %d stable weeks, %d false alarms, alert %s week(s) "
-            "after the shift; challenger %s vs champion %s (AUC-PR) → %s, champion %s → %s",
-            demo["shift_date"],
-            demo["report_path"],
-            demo["stable_windows"],
-            demo["false_alarms"],
-            demo["first_alert_after_shift"],
-            _short(demo["challenger_score"]),
-            _short(demo["champion_score"]),
-            "promoted" if demo["promoted"] else "kept",
-            demo["champion_version_before"],
-            demo["champion_version_after"],
-        )
-    return {
-        "features": features,
-        "training": training,
-        "scoring": scoring,
-        "drift_demo": demo,
-        "timings": timings,
-        "data_dir": str(Path(settings.data_dir)),
-    }
-
-
-def _short(value) -> str:
-    return "—" if value is None or value != value else f"{value:.3f}"

@@ -1,7 +1,7 @@
 """Re-assessment (Art. 18) as Prefect flows: monitor → (event) → re-evaluate → promote.
 
-Thin orchestration over ``models.drift``, ``models.promotion`` and
-``models.effectiveness``. Every run is recorded in the MLflow monitoring experiment
+Thin orchestration over ``reassessment.drift``, ``reassessment.promotion`` and
+``reassessment.effectiveness``. Every run is recorded in the MLflow monitoring experiment
 (``CUSTOMS_RISK_MONITORING_EXPERIMENT``): a ``monitor`` run per window with its HTML
 report, a ``reevaluate`` run per decision, a ``rollback`` run, an ``effectiveness`` run.
 
@@ -13,23 +13,17 @@ server. With no server configured (the embedded default) ``monitor`` re-evaluate
 from __future__ import annotations
 
 import json
-import time
-from pathlib import Path
 
 import pandas as pd
 from prefect import flow, get_run_logger
 
 import mlflow
-from customs_risk.settings import Settings, get_settings
-from models import drift, promotion
-from models.bundle import RiskModel
-from models.effectiveness import effectiveness as effectiveness_windows
-from models.monitor_report import render_html
+from config.settings import Settings, get_settings
+from models.metrics import format_metric
 from models.registry import (
     CHAMPION,
     configure,
-    load_version,
-    log_and_register,
+    load_champion,
     resolve_alias,
     tag_version,
     use_store,
@@ -37,11 +31,13 @@ from models.registry import (
 from models.registry import promote as promote_version
 from models.registry import rollback as rollback_aliases
 from models.training import TrainingConfig, labelled_rows
+from reassessment import drift, promotion
+from reassessment.effectiveness import effectiveness as effectiveness_windows
+from reassessment.report import render_html
 from sources.contracts import DECLARATIONS
 from sources.lake import DataLake
 
 DRIFT_EVENT = "customs-risk.drift.detected"
-_MODELS: dict[tuple[str, str, str], RiskModel] = {}  # registered versions never change
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -64,21 +60,6 @@ def thresholds(settings: Settings) -> drift.Thresholds:
         min_window_rows=settings.drift_min_window_rows,
         min_shift_sd=settings.drift_min_shift_sd,
     )
-
-
-def registered_model(settings: Settings, version: str) -> RiskModel:
-    """A registered version's bundle, downloaded once per process."""
-    key = (settings.resolved_tracking_uri, settings.model_name, version)
-    if key not in _MODELS:
-        _MODELS[key] = load_version(settings, version)
-    return _MODELS[key]
-
-
-def champion(settings: Settings) -> tuple[str, RiskModel]:
-    version = resolve_alias(settings, CHAMPION)
-    if version is None:
-        raise LookupError(f"no '{CHAMPION}' alias on {settings.model_name}: train first")
-    return version, registered_model(settings, version)
 
 
 def lake_tables(settings: Settings) -> dict[str, pd.DataFrame]:
@@ -154,7 +135,8 @@ def monitor(
     tables = lake_tables(settings)
     end = pd.Timestamp(window_end) if window_end else latest_end(tables["features"])
     start = end - pd.Timedelta(days=window_days or settings.monitor_window_days)
-    version, model = champion(settings)
+    champion = load_champion(settings)
+    version, model = champion.version, champion.model
     as_of = pd.Timestamp(model.metadata["as_of"])
     reference = (as_of - pd.Timedelta(days=settings.monitor_reference_days), as_of)
     known = tables["outcomes"][tables["outcomes"]["inspected_at"] < end]
@@ -295,7 +277,8 @@ def reevaluate(
     tables = lake_tables(settings)
     features, outcomes = tables["features"], tables["outcomes"]
     as_of_ts = pd.Timestamp(as_of) if as_of else latest_end(features)
-    champion_version, champion_model = champion(settings)
+    champion = load_champion(settings)
+    champion_version, champion_model = champion.version, champion.model
     champion_as_of = pd.Timestamp(champion_model.metadata["as_of"])
     earliest = max(pd.Timestamp(since), champion_as_of) if since else champion_as_of
     window = promotion.evaluation_window(as_of_ts, settings.reevaluation_window_days, earliest)
@@ -341,7 +324,7 @@ def reevaluate(
             "as_of": str(as_of_ts),
             "reason": f"re-evaluation after drift: {', '.join(signals or []) or 'on demand'}",
         }
-        registered = log_and_register(
+        registered = promotion.register(
             trained, settings, lineage=lineage, training_features=declared, gate=False
         )
         decision = promotion.decide(
@@ -377,7 +360,8 @@ def reevaluate(
     result["summary"] = (
         f"{result['outcome']}: champion {result['champion_version_before']} → "
         f"{result['champion_version_after']}; {promotion.GATE_METRIC} champion "
-        f"{_fmt(result['champion_score'])} vs challenger {_fmt(result['challenger_score'])} "
+        f"{format_metric(result['champion_score'], 4)} vs challenger "
+        f"{format_metric(result['challenger_score'], 4)} "
         f"on {result['evaluated_on']}"
     )
 
@@ -411,10 +395,6 @@ def reevaluate(
     return result
 
 
-def _fmt(value) -> str:
-    return "—" if value is None or value != value else f"{value:.4f}"
-
-
 @flow(name="rollback")
 def rollback(settings: Settings | None = None, reason: str = "manual rollback") -> dict:
     """Restore the ``previous`` champion; recorded in the monitoring experiment."""
@@ -446,7 +426,8 @@ def effectiveness_report(
     as_of_ts = pd.Timestamp(as_of) if as_of else latest_end(features)
     probabilities, version, model_as_of = None, None, None
     try:
-        version, model = champion(settings)
+        champion = load_champion(settings)
+        version, model = champion.version, champion.model
         inspected = features.merge(
             tables["outcomes"][["declaration_id", "item_no"]], on=["declaration_id", "item_no"]
         )
@@ -481,30 +462,3 @@ def effectiveness_report(
         mlflow.log_text(frame.to_csv(index=False), "effectiveness/windows.csv")
     report["mlflow_run_id"] = run.info.run_id
     return report
-
-
-def drift_demo(settings: Settings) -> dict:
-    """The drift → re-evaluation → promotion loop on ``make run``'s own generator settings
-    with the shift switch on, in a sub-project (``<data_dir>/drift-demo``, registered model
-    ``<model_name>-drift-demo``) so the served champion is not touched."""
-    from pipelines.scenario import ScenarioConfig, drift_scenario, scenario_settings
-
-    started = time.perf_counter()
-    config = ScenarioConfig.for_settings(settings)
-    root = Path(settings.data_dir) / "drift-demo"
-    demo = scenario_settings(settings, root, f"{settings.model_name}-drift-demo")
-    report = drift_scenario(demo, config, out=str(root / "report.json"))
-    reevaluation = report["reevaluation"]
-    return {
-        "report_path": str(root / "report.json"),
-        "shift_date": report["shift_date"],
-        "stable_windows": report["stable_windows"],
-        "false_alarms": report["false_alarms"],
-        "first_alert_after_shift": report["first_alert_after_shift"],
-        "promoted": reevaluation["promoted"],
-        "champion_score": reevaluation["champion_score"],
-        "challenger_score": reevaluation["challenger_score"],
-        "champion_version_before": reevaluation["champion_version_before"],
-        "champion_version_after": reevaluation["champion_version_after"],
-        "seconds": time.perf_counter() - started,
-    }

@@ -26,9 +26,12 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from prefect import flow, get_run_logger
 
-from customs_risk.settings import Settings
-from models.registry import CHAMPION, log_and_register, resolve_alias, use_store
+from config.settings import Settings
+from models.registry import CHAMPION, load_version, resolve_alias, use_store
 from models.training import TrainingConfig, labelled_rows, train_risk_model
+from pipelines.flows import build_features, ingest_and_validate
+from pipelines.monitoring import lake_tables, monitor
+from reassessment.promotion import register
 from sources.generator import GeneratorConfig, generate
 from sources.lake import DataLake, replace_layer
 
@@ -98,8 +101,6 @@ def drift_scenario(
     settings: Settings, config: ScenarioConfig | None = None, out: str | None = None
 ) -> dict:
     """Run the scenario end to end; write the JSON report to ``out`` if given."""
-    from pipelines.flows import build_features, ingest_and_validate
-    from pipelines.monitoring import lake_tables, monitor
 
     config = config or ScenarioConfig()
     logger = get_run_logger()
@@ -121,7 +122,7 @@ def drift_scenario(
         TrainingConfig.for_settings(settings),
     )
     lineage = {"scenario": json.dumps(asdict(config)), "as_of": str(first)}
-    registered = log_and_register(trained, settings, lineage=lineage)
+    registered = register(trained, settings, lineage=lineage)
     logger.info("champion: version %s trained as of %s", registered.version, first)
     prepared = time.perf_counter() - started
 
@@ -215,8 +216,6 @@ def shifted_segment(
     A promoted challenger can be better overall and still under-predict the new route
     while it has few of its labels to learn from; this shows by how much.
     """
-    from pipelines.monitoring import registered_model
-
     keys = ["declaration_id", "item_no"]
     declarations = tables["declarations"]
     new_route = declarations[
@@ -228,7 +227,7 @@ def shifted_segment(
     out = {"labelled_items": len(labelled), "from": str(shift), "to": str(end), "categories": {}}
     if labelled.empty:
         return out
-    models = {name: registered_model(settings, v) for name, v in versions.items() if v}
+    models = {name: load_version(settings, v) for name, v in versions.items() if v}
     for category in ("revenue", "ipr"):
         entry = {"observed_rate": float(labelled[f"finding_{category}"].mean())}
         for name, model in models.items():

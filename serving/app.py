@@ -10,14 +10,10 @@ retried in the background.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -27,11 +23,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from customs_risk.settings import Settings, get_settings
-from models.bundle import RiskModel
-from serving.reload import load_lake_state, load_version_for_serving, start_watcher
+from config.settings import Settings, get_settings
+from serving.holder import (
+    LoadedModel,
+    ModelHolder,
+    load_champion,
+    load_local_copy,
+    load_served_model,
+)
+from serving.reload import start_watcher
 from serving.schemas import BatchDecision, BatchScoreRequest, Decision, ScoreRequest
-from serving.scoring import Scorer
 
 API_VERSION = "v1"
 RETRY_SECONDS = 30.0
@@ -40,88 +41,6 @@ MAX_ECHOED_ITEMS = 10
 MAX_ECHOED_CHARS = 200
 UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 detail
 log = logging.getLogger("customs_risk.serving")
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """What is being served, and where it came from."""
-
-    scorer: Scorer
-    source: str  # "registry" or "local copy"
-    loaded_at: str
-    state_marker: tuple[str, int]  # of the entity state served (EntityState.saved_marker)
-
-
-class ModelHolder:
-    """Holds the served model; swapping it is one reference assignment (atomic)."""
-
-    def __init__(self) -> None:
-        self.current: LoadedModel | None = None
-        self.last_error: str | None = None
-        self.last_error_at: str | None = None
-        self._lock = threading.Lock()  # writers only: readers take the reference as is
-
-    def swap(self, loaded: LoadedModel) -> None:
-        with self._lock:
-            self.current = loaded
-            self.clear_error()
-
-    def offer(self, loaded: LoadedModel) -> bool:
-        """Serve ``loaded`` only if nothing is served yet: a fallback never replaces a
-        champion that arrived meanwhile. The error that made it a fallback stays shown."""
-        with self._lock:
-            if self.current is not None:
-                return False
-            self.current = loaded
-            return True
-
-    def record_error(self, error: str) -> None:
-        """Remember a failed load or reload (shown by /readyz and /v1/model)."""
-        self.last_error = error
-        self.last_error_at = datetime.now(UTC).isoformat()
-
-    def clear_error(self) -> None:
-        self.last_error = self.last_error_at = None
-
-
-def load_champion(settings: Settings) -> LoadedModel:
-    """The champion from the registry (refreshing the local copy once it has loaded)."""
-    from models.registry import resolve_alias
-
-    version = resolve_alias(settings, settings.model_alias)
-    if version is None:
-        raise LookupError(f"no '{settings.model_alias}' alias on {settings.model_name}")
-    return load_version_for_serving(settings, version)
-
-
-def load_local_copy(settings: Settings) -> LoadedModel:
-    """The local copy of the last model served (raises if there is none)."""
-    cache = settings.resolved_model_cache_dir
-    if not (cache / "model.json").exists():
-        raise FileNotFoundError(f"no local copy of the model in {cache}")
-    return load_bundle(settings, cache, "local copy")
-
-
-def load_served_model(settings: Settings) -> LoadedModel:
-    """Champion from the registry (refreshing the local copy), else the local copy."""
-    try:
-        return load_champion(settings)
-    except Exception as error:  # store down or bundle broken: fall back to the local copy
-        try:
-            loaded = load_local_copy(settings)
-        except FileNotFoundError:
-            raise RuntimeError(f"no model: registry failed ({error}) and no local copy") from error
-        log.warning("champion not loaded from the registry (%s); serving the local copy", error)
-        return loaded
-
-
-def load_bundle(settings: Settings, bundle: Path, source: str) -> LoadedModel:
-    """A servable model from a downloaded bundle folder plus the current entity state."""
-    info = json.loads((bundle / "registry.json").read_text())
-    model = RiskModel.load(bundle)
-    state, marker = load_lake_state(settings)
-    scorer = Scorer(model, state, str(info.get("version")), settings.top_reasons)
-    return LoadedModel(scorer, source, datetime.now(UTC).isoformat(), marker)
 
 
 def json_safe_input(value: Any) -> Any:

@@ -20,34 +20,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from typing import TYPE_CHECKING
 
-from customs_risk.settings import Settings
+from config.settings import Settings
 from features.state import EntityState
+from models.registry import resolve_alias
+from serving.holder import LoadedModel, ModelHolder, load_lake_state, load_version_for_serving
 from sources.lake import DataLake
 
-if TYPE_CHECKING:  # serving.app imports this module
-    from serving.app import LoadedModel, ModelHolder
-
 log = logging.getLogger("customs_risk.serving.reload")
-
-
-def load_lake_state(settings: Settings) -> tuple[EntityState, tuple[str, int]]:
-    """The entity state now in the lake, and its marker (``EntityState.saved_marker``)."""
-    state_dir = DataLake(settings.data_dir).state
-    marker = EntityState.saved_marker(state_dir)  # first: a state saved meanwhile reloads later
-    return EntityState.load(state_dir), marker
-
-
-def load_version_for_serving(settings: Settings, version: str) -> LoadedModel:
-    """A fully loaded ``LoadedModel`` of ``version``; it then becomes the local copy
-    (``models.registry.refresh_local_copy``: a broken bundle never overwrites it)."""
-    from models.registry import refresh_local_copy
-    from serving.app import load_bundle
-
-    return refresh_local_copy(
-        settings, version, lambda bundle: load_bundle(settings, bundle, "registry")
-    )
 
 
 def with_fresh_state(loaded: LoadedModel, settings: Settings) -> LoadedModel:
@@ -62,8 +42,6 @@ def check_once(holder: ModelHolder, settings: Settings) -> list[str]:
 
     Returns what was swapped in (empty when the served model and state are current).
     """
-    from models.registry import resolve_alias
-
     current = holder.current
     if current is None:  # nothing served yet: the start-up retry loop owns loading
         return []

@@ -17,7 +17,7 @@ os.environ.setdefault("CUSTOMS_RISK_DRIFT_DEMO", "false")
 
 import pytest
 
-from customs_risk.settings import Settings
+from config.settings import Settings
 from sources.generator import GeneratorConfig, generate
 
 SMALL = GeneratorConfig(n_declarations=30_000, months=12, start="2025-01-01", seed=7)
@@ -83,7 +83,7 @@ def settings_for():
 @pytest.fixture(scope="session")
 def cycle(tmp_path_factory, prefect_harness):
     """The whole risk cycle run once, for real, on small data in a temporary project."""
-    from pipelines.flows import risk_cycle
+    from pipelines.cycle import risk_cycle
 
     settings = make_settings(tmp_path_factory.mktemp("project"))
     result = risk_cycle(settings, SMALL)

@@ -2,8 +2,8 @@
 
 import os
 
+from config.settings import PROJECT_ROOT
 from customs_risk.cli import _quiet_defaults
-from customs_risk.settings import PROJECT_ROOT
 
 
 def test_prefect_home_defaults_to_the_project(monkeypatch):

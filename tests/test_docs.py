@@ -2,7 +2,7 @@
 
 import json
 
-from customs_risk.settings import PROJECT_ROOT, Settings
+from config.settings import PROJECT_ROOT, Settings
 from serving.schemas import ScoreRequest
 
 README = (PROJECT_ROOT / "README.md").read_text()

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from customs_risk.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration
 

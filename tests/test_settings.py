@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from customs_risk.settings import Settings
+from config.settings import Settings
 
 
 @pytest.fixture

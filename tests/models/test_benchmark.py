@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customs_risk.settings import Settings
+from config.settings import Settings
 from features.compute import build_entity_state, feature_frame
 from models.benchmark import (
     KcsConfig,
@@ -100,7 +100,7 @@ def test_cli_writes_the_report(kcs_sample, tmp_path, monkeypatch):
     monkeypatch.setenv("CUSTOMS_RISK_MLFLOW_DIR", str(tmp_path / "mlflow"))
     tracking_uri = f"sqlite:///{tmp_path}/mlflow/mlflow.db"
     monkeypatch.setenv("CUSTOMS_RISK_TRACKING_URI", tracking_uri)
-    from customs_risk.settings import get_settings
+    from config.settings import get_settings
 
     get_settings.cache_clear()
     out = tmp_path / "report.json"

@@ -119,8 +119,8 @@ def test_effectiveness_report_is_computed_and_stored(drift_run, monkeypatch):
     stored = {a.path for a in client.list_artifacts(report["mlflow_run_id"], "effectiveness")}
     assert stored == {"effectiveness/report.json", "effectiveness/windows.csv"}
 
+    from config.settings import get_settings
     from customs_risk.cli import app
-    from customs_risk.settings import get_settings
 
     for name, value in (
         ("CUSTOMS_RISK_DATA_DIR", str(settings.data_dir)),

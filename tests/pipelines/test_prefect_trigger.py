@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from customs_risk.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ RUN_SECONDS = 90
 CLIENT_SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from customs_risk.settings import Settings
+    from config.settings import Settings
     from pipelines.deployments import deployments
     from pipelines.monitoring import emit_drift_event
     from prefect.events.worker import EventsWorker

@@ -18,12 +18,12 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from customs_risk.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT
 from features.state import EntityState
 from models import registry
 from models.bundle import RiskModel
+from models.scoring import Scorer
 from serving.app import create_app
-from serving.scoring import Scorer
 from sources.contracts import RISK_CATEGORIES
 from sources.lake import DataLake
 

@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from customs_risk.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT
 from features.compute import build_entity_state
 from features.state import EntityState
 from models import registry
+from models.scoring import Scorer
 from serving.app import create_app
 from serving.reload import check_once, reload_once
 from serving.schemas import ScoreRequest
-from serving.scoring import Scorer
 from sources.contracts import DECLARATIONS, conform
 from sources.lake import DataLake, replace_directory
 

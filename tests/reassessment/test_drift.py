@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from features.definitions import FEATURES_BY_NAME
-from models import drift
+from reassessment import drift
 from sources.contracts import DECLARATIONS
 
 

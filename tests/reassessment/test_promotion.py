@@ -8,7 +8,8 @@ import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from models import promotion, registry
+from models import registry
+from reassessment import promotion
 
 
 class FixedModel:
@@ -223,7 +224,7 @@ def _train_gate(store, monkeypatch, champion, candidate, rows, version):
     """Apply the champion gate of ``train`` to ``candidate`` registered as ``version``."""
     monkeypatch.setattr(registry, "load_version", lambda settings, v: champion)
     candidate.metadata = {"windows": {"test": ("2025-10-01", "2025-12-31")}}
-    return registry.promote_if_better(store, version, candidate, rows)
+    return promotion.promote_if_better(store, version, candidate, rows)
 
 
 def test_train_gate_refuses_a_candidate_that_drops_a_category_the_champion_scores(

@@ -13,23 +13,26 @@ time-ordered split would).
 is promoted only if it scores every category the champion scores, is better on the mean
 AUC-PR of the categories with enough positives in the window, is not significantly worse
 on any of them in ranking (AUC-PR) or calibration (ECE) — paired bootstrap. The first
-training's champion gate (``models.registry.promote_if_better``) applies it too, on the
+training's champion gate (:func:`promote_if_better`) applies it too, on the
 new version's test window.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from customs_risk.settings import Settings
+from config.settings import Settings
 from features.definitions import GOODS_LINE_COLUMNS
+from models import registry, tracking
 from models.bundle import RiskModel
 from models.metrics import classification_report, paired_bootstrap_worse
+from models.registry import CHALLENGER, CHAMPION
 from models.training import (
     FITTED_WINDOWS,
+    MIN_EVAL_POSITIVES,
     TrainingConfig,
     TrainingResult,
     fit_windows,
@@ -287,3 +290,94 @@ def decide(
     return GateDecision(
         promote, GATE_METRIC, champion_score, challenger_score, gated, checks, per_category
     )
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A registered version and the champion decision taken on it."""
+
+    run_id: str
+    version: str
+    promoted: bool
+    decision: dict
+
+
+def register(
+    result: TrainingResult,
+    settings: Settings,
+    validation: dict | None = None,
+    lineage: dict | None = None,
+    training_features: pd.DataFrame | None = None,
+    gate: bool = True,
+) -> RegisteredModel:
+    """Log and register a trained model, then apply the champion gate on its test window.
+
+    ``gate=False`` registers the version as ``challenger`` only: the caller decides
+    (re-evaluation applies the same gate, :func:`decide`, on its own window).
+    """
+    registered = tracking.log_and_register(result, settings, validation, lineage, training_features)
+    version = registered.version
+    if gate:
+        decision = promote_if_better(settings, version, result.model, result.test_features)
+    else:
+        registry.set_alias(settings, CHALLENGER, version)
+        decision = {
+            "candidate_version": version,
+            "promoted": False,
+            "outcome": "registered as challenger (decided by re-evaluation)",
+            "champion_version_after": registry.resolve_alias(settings, CHAMPION),
+        }
+    registry.record_decision(settings, registered.run_id, decision)
+    return RegisteredModel(registered.run_id, version, decision["promoted"], decision)
+
+
+def promote_if_better(
+    settings: Settings, version: str, candidate: RiskModel, test_features: pd.DataFrame
+) -> dict:
+    """Move ``champion`` to ``version`` if it passes the promotion gate on its test window.
+
+    The first version becomes champion. Otherwise the gate of re-evaluation decides
+    (:func:`decide`, settings ``CUSTOMS_RISK_GATE_*`` but the evidence bar):
+    the candidate must score every category the champion scores, beat it on mean AUC-PR
+    over the categories both score, and be significantly worse on none. A refused
+    candidate gets ``challenger``; a promotion moves the aliases as
+    :func:`models.registry.promote` does.
+    """
+    current = registry.resolve_alias(settings, CHAMPION)
+    decision = {
+        "candidate_version": version,
+        "champion_version_before": current,
+        "evaluated_on": candidate.metadata["windows"]["test"],
+    }
+    if current is None:
+        registry.set_alias(settings, CHAMPION, version)
+        return {
+            **decision,
+            "candidate_score": None,
+            "champion_score": None,
+            "promoted": True,
+            "outcome": "first version: champion",
+            "champion_version_after": version,
+        }
+    champion = registry.load_version(settings, current)
+    # Every category the candidate scores has MIN_EVAL_POSITIVES positives in its test window
+    # (training's bar for an honest evaluation); GATE_MIN_POSITIVES is re-evaluation's bar
+    # for a window whose labels may still be maturing.
+    config = replace(GateConfig.for_settings(settings), min_positives=MIN_EVAL_POSITIVES)
+    gate = decide(champion, candidate, test_features, config)
+    if gate.promote:
+        registry.promote(settings, version)
+    else:
+        registry.set_alias(settings, CHALLENGER, version)
+    failed = [c["reason"] for c in gate.checks if not c["passed"]]
+    return {
+        **decision,
+        "metric": f"mean {gate.metric} over {', '.join(gate.categories) or 'no category'}",
+        "candidate_score": gate.challenger_score,
+        "champion_score": gate.champion_score,
+        "promoted": gate.promote,
+        "outcome": "promoted" if gate.promote else f"kept champion ({'; '.join(failed)})",
+        "reasons": gate.reasons,
+        "per_category": gate.per_category,
+        "champion_version_after": version if gate.promote else current,
+    }

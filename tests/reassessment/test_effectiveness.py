@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.effectiveness import effectiveness, summary_rows
+from reassessment.effectiveness import effectiveness, summary_rows
 from sources.contracts import FINDING_COLUMNS
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
+from models.metrics import format_metric
+
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}
 h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.6em;border-bottom:1px solid #ccc}
@@ -21,15 +23,7 @@ p.note{font-size:.85em;color:#555}
 
 
 def _fmt(value, digits: int = 3) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        if value != value:
-            return "—"
-        return (
-            f"{value:.{digits}f}" if abs(value) >= 10 ** (-digits) or value == 0 else f"{value:.1e}"
-        )
-    return escape(str(value))
+    return escape(format_metric(value, digits, small_as_exponent=True))
 
 
 def _table(headers: list[str], rows: list[list], classes: list[str] | None = None) -> str:
@@ -112,7 +106,7 @@ def _records(records: list[dict], columns: list[tuple[str, str]], classes=None) 
 
 
 def render_html(report: dict) -> str:
-    """The report of :func:`models.drift.monitor_window` (plus ``model``) as HTML."""
+    """The report of :func:`reassessment.drift.monitor_window` (plus ``model``) as HTML."""
     window, reference = report["window"], report["reference"]
     model = report.get("model", {})
     status = report["status"]

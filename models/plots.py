@@ -1,8 +1,7 @@
-"""Explanations: per-declaration reasons and global plots for reviewers.
+"""Figures for MLflow and reports: global SHAP summaries and reliability diagrams.
 
-Per-declaration reasons come from LightGBM's TreeSHAP (``pred_contrib``), the same
-values shap's TreeExplainer computes, in log-odds of the uncalibrated model. Global
-summaries use the shap package for its standard beeswarm plot.
+Imported only where figures are made (training's MLflow run), never by the scoring path:
+it loads matplotlib and switches it to a headless backend.
 """
 
 from __future__ import annotations
@@ -17,26 +16,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from features.spec import FeatureSpec
-
-
-def reasons(contributions: np.ndarray, row: np.ndarray, spec: FeatureSpec, top: int) -> list[dict]:
-    """Top contributions (by magnitude) of one declaration, with reviewer labels.
-
-    ``contributions`` is one row of ``pred_contrib`` (last entry = expected value);
-    ``row`` the encoded feature values.
-    """
-    per_feature = contributions[:-1]
-    order = np.argsort(-np.abs(per_feature), kind="stable")[:top]
-    return [
-        {
-            "feature": spec.names[j],
-            "label": spec.label(spec.names[j]),
-            "value": spec.decode_value(spec.names[j], row[j]),
-            "contribution": round(float(per_feature[j]), 6),
-        }
-        for j in order
-        if per_feature[j] != 0.0
-    ]
 
 
 def shap_summary_figure(booster, matrix: np.ndarray, spec: FeatureSpec, title: str):
@@ -84,3 +63,8 @@ def reliability_figure(y: np.ndarray, probability: np.ndarray, title: str, bins:
     ax.legend(loc="upper left")
     figure.tight_layout()
     return figure
+
+
+def close_figures() -> None:
+    """Release every open figure (pyplot keeps them until closed)."""
+    plt.close("all")

@@ -20,7 +20,7 @@ from features.compute import columns_from_records, compute_features, declaration
 from features.state import EntityState
 from models.assessment import MIN_BIN_SUPPORT, novelty_reasons, segment_trends, severity
 from models.bundle import RiskModel
-from models.explain import reasons
+from models.reasons import reasons
 
 CONTRIBUTION_UNIT = "log-odds contribution to the uncalibrated model score (TreeSHAP)"
 

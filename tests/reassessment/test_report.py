@@ -2,8 +2,8 @@
 
 import re
 
-from models import drift
-from models.monitor_report import render_html
+from reassessment import drift
+from reassessment.report import render_html
 
 
 def _feature(name, psi, p=1e-12):

@@ -1,0 +1,1 @@
+"""Platform settings, importable from every layer (it imports no other package of ours)."""
