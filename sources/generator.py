@@ -17,6 +17,7 @@ Everything is vectorised; the same config gives the same frames.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,9 @@ from sources.contracts import (
     conform,
 )
 from sources.goods import FX_TO_CNY, OFFICES, ORIGINS, SECTORS, TRANSSHIPMENT_HUBS, goods_table
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 USCC_ALPHABET = np.array(list("0123456789ABCDEFGHJKLMNPQRTUWXY"))
 DAY = np.timedelta64(1, "D")
@@ -54,15 +58,31 @@ DISHONEST_INSPECTION_RATE = (0.8, 0.9)
 
 @dataclass(frozen=True)
 class GeneratorConfig:
-    """What to generate. ``shift_date`` switches on the documented new undervaluation route."""
+    """What to generate. ``shift_date`` switches on the documented new undervaluation route.
 
-    n_declarations: int = 200_000
-    months: int = 18
-    start: str = "2025-01-01"
-    seed: int = 271
+    Size, period and seed have no defaults here: ``Settings`` declares ``make run``'s, and
+    :meth:`for_settings` takes them from there. The world's own parameters default here.
+    """
+
+    n_declarations: int
+    months: int
+    start: str
+    seed: int
     inspection_rate: float = 0.09
     random_share: float = 0.01
     shift_date: str | None = None
+
+    @classmethod
+    def for_settings(cls, settings: Settings, **overrides: Any) -> GeneratorConfig:
+        """The generator of ``settings`` (declarations, months, start date, seed); any field
+        given in ``overrides`` replaces the settings' value."""
+        sized = {
+            "n_declarations": settings.declarations,
+            "months": settings.months,
+            "start": settings.start_date,
+            "seed": settings.seed,
+        }
+        return cls(**{**sized, **overrides})
 
     def __post_init__(self) -> None:
         if not 1_000 <= self.n_declarations <= 5_000_000:
