@@ -285,16 +285,16 @@ def _draw_consignees(rng, config: GeneratorConfig, period: Period) -> Consignees
     home_sectors = rng.integers(0, len(SECTOR_NAMES), size=(n, 2))
     home_share = rng.uniform(0.6, 0.95, n)
     return Consignees(
-        ids,
-        propensity,
-        activity,
-        entered,
-        credit_level,
-        undervaluer,
-        quality_lax,
-        home_sectors,
-        home_share,
-        shift_route,
+        ids=ids,
+        propensity=propensity,
+        activity=activity,
+        entered=entered,
+        credit_level=credit_level,
+        undervaluer=undervaluer,
+        quality_lax=quality_lax,
+        home_sectors=home_sectors,
+        home_share=home_share,
+        shift_route=shift_route,
     )
 
 
@@ -405,16 +405,16 @@ def _draw_headers(rng, config: GeneratorConfig, period: Period, parties: Parties
     for terms in (origin, trader_id, casual, home_sector):
         terms[repeat] = terms[root[repeat]]
     return Headers(
-        items_per,
-        consignee,
-        time,
-        shifted,
-        home_sector,
-        declarant,
-        casual,
-        trader_id,
-        origin,
-        root,
+        items_per=items_per,
+        consignee=consignee,
+        time=time,
+        shifted=shifted,
+        home_sector=home_sector,
+        declarant=declarant,
+        casual=casual,
+        trader_id=trader_id,
+        origin=origin,
+        root=root,
     )
 
 
