@@ -134,10 +134,10 @@ def run(
 
 @app.command()
 def generate(
-    declarations: int = typer.Option(200_000, help="Goods items to generate."),
-    months: int = typer.Option(18),
-    start: str = typer.Option("2025-01-01"),
-    seed: int = typer.Option(271),
+    declarations: int = typer.Option(None, help="Goods items to generate (default from settings)."),
+    months: int = typer.Option(None, help="Months of activity (default from settings)."),
+    start: str = typer.Option(None, help="First day, YYYY-MM-DD (default from settings)."),
+    seed: int = typer.Option(None, help="Generator seed (default from settings)."),
     shift_date: str = typer.Option(None, help="Start of the documented shift (YYYY-MM-DD)."),
     out: Path = typer.Option(None, help="Folder for the four Parquet files (default: raw layer)."),
 ) -> None:
@@ -147,12 +147,16 @@ def generate(
     from sources.generator import generate as generate_data
     from sources.lake import DataLake, replace_layer
 
-    config = GeneratorConfig(
-        n_declarations=declarations, months=months, start=start, seed=seed, shift_date=shift_date
+    settings = get_settings()
+    given = {"n_declarations": declarations, "months": months, "start": start, "seed": seed}
+    config = GeneratorConfig.for_settings(
+        settings, shift_date=shift_date, **{k: v for k, v in given.items() if v is not None}
     )
-    with console.status(f"Generating {declarations:,} goods items over {months} months…"):
+    with console.status(
+        f"Generating {config.n_declarations:,} goods items over {config.months} months…"
+    ):
         data = generate_data(config)
-        target = out or DataLake(get_settings().data_dir).raw
+        target = out or DataLake(settings.data_dir).raw
         paths = replace_layer(data.frames(), target)
     for name, path in paths.items():
         console.print(f"{name}: {len(data.frames()[name]):,} rows → {path}")

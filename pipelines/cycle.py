@@ -37,12 +37,7 @@ def risk_cycle(
     lake = DataLake(settings.data_dir)
     timings = {}
     started = time.perf_counter()
-    generator = generator or GeneratorConfig(
-        n_declarations=settings.declarations,
-        months=settings.months,
-        start=settings.start_date,
-        seed=settings.seed,
-    )
+    generator = generator or GeneratorConfig.for_settings(settings)
     generate_sources(generator, lake)
     timings["generate"] = time.perf_counter() - started
     validation = ingest_and_validate(settings)

@@ -6,15 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from config.settings import Settings
 from sources.contracts import CONTRACTS, CREDIT_LEVELS, pandas_dtypes
 from sources.generator import SHIFT_ORIGIN, GeneratorConfig, generate
 
 
 def test_same_seed_same_frames_other_seed_other_frames(small_data):
-    again = generate(GeneratorConfig(n_declarations=30_000, months=12, seed=7))
+    again = generate(GeneratorConfig(n_declarations=30_000, months=12, start="2025-01-01", seed=7))
     for name, frame in small_data.frames().items():
         pd.testing.assert_frame_equal(frame, again.frames()[name])
-    other = generate(GeneratorConfig(n_declarations=30_000, months=12, seed=8))
+    other = generate(GeneratorConfig(n_declarations=30_000, months=12, start="2025-01-01", seed=8))
     assert not other.declarations["value_cny"].equals(small_data.declarations["value_cny"])
 
 
@@ -157,7 +158,7 @@ def test_label_delay_is_days_to_weeks(small_sources):
 def test_data_are_a_snapshot_at_the_end_of_the_period():
     """Nothing is known after the period's end: outcomes still pending then (the label
     delay) are missing, as later monitoring and credit changes are."""
-    config = GeneratorConfig(n_declarations=8_000, months=6, seed=3)
+    config = GeneratorConfig(n_declarations=8_000, months=6, start="2025-01-01", seed=3)
     sources = generate(config).frames()
     end = pd.Timestamp(config.period[1])
     for name, frame in sources.items():
@@ -173,7 +174,9 @@ def test_data_are_a_snapshot_at_the_end_of_the_period():
 
 def test_shift_adds_a_new_route_only_after_its_date():
     data = generate(
-        GeneratorConfig(n_declarations=8_000, months=6, seed=3, shift_date="2025-04-01")
+        GeneratorConfig(
+            n_declarations=8_000, months=6, start="2025-01-01", seed=3, shift_date="2025-04-01"
+        )
     )
     d = data.declarations
     new_route = d["consignee_id"].str.startswith("93")
@@ -190,4 +193,16 @@ def test_shift_adds_a_new_route_only_after_its_date():
 )
 def test_invalid_config_is_refused(kwargs):
     with pytest.raises(ValueError):
-        GeneratorConfig(**kwargs)
+        GeneratorConfig.for_settings(Settings(), **kwargs)
+
+
+def test_generator_takes_size_period_and_seed_from_the_settings():
+    settings = Settings(declarations=12_000, months=7, start_date="2024-03-01", seed=5)
+    assert GeneratorConfig.for_settings(settings) == GeneratorConfig(
+        n_declarations=12_000, months=7, start="2024-03-01", seed=5
+    )
+    assert GeneratorConfig.for_settings(
+        settings, months=3, shift_date="2024-04-01"
+    ) == GeneratorConfig(
+        n_declarations=12_000, months=3, start="2024-03-01", seed=5, shift_date="2024-04-01"
+    )

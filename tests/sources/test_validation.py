@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import pickle
 
 import pandas as pd
 import pytest
 
+from config.settings import Settings
 from sources.contracts import CONTRACTS, DECLARATIONS, FINDING_COLUMNS, TIME_RANGE, conform
 from sources.lake import DataLake, replace_layer
 from sources.validation import (
@@ -477,24 +479,35 @@ def test_cross_source_rules_run_on_valid_sources(valid_reports):
     assert report.evaluated == contract_only.evaluated + len(CROSS_SOURCE_RULES)
 
 
-def test_failed_cross_source_rule_stops_publishing(tmp_path):
-    """As in ``ingest_and_validate``: validate, require, then publish; a failing rule raises a
-    readable error before the validated layer is replaced."""
-    lake = DataLake(tmp_path)
-    published = replace_layer({name: make() for name, make in VALID.items()}, lake.validated)
-    before = {path: path.read_bytes() for path in published.values()}
-    frames = {
-        "declarations": valid_declarations(),
-        "inspection_outcomes": outcomes_breaking_cross_source_rules(),
-    }
+def _fingerprint(path) -> tuple[str, int]:
+    """A file's content digest and modification time: a rewrite changes one or both."""
+    return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
+
+
+def test_failed_cross_source_rule_stops_publishing(tmp_path, prefect_harness):
+    """The ingest flow for real: a good batch is published; a later raw batch breaking
+    cross-source rules raises a readable error, and every validated file stays as it was
+    (same bytes, not rewritten)."""
+    from pipelines.flows import ingest_and_validate  # the orchestration stack, only here
+
+    settings = Settings(data_dir=tmp_path / "data")
+    lake = DataLake(settings.data_dir)
+    replace_layer({name: make() for name, make in VALID.items()}, lake.raw)
+    ingest_and_validate(settings)
+    published = sorted(lake.validated.iterdir())
+    assert [path.name for path in published] == sorted(f"{name}.parquet" for name in VALID)
+    before = {path: _fingerprint(path) for path in published}
+    bad_batch = {name: make() for name, make in VALID.items()}
+    bad_batch["inspection_outcomes"] = outcomes_breaking_cross_source_rules()
+    replace_layer(bad_batch, lake.raw)
     with pytest.raises(DataValidationError) as caught:
-        require_valid(validate_sources(frames))
-        replace_layer(frames, lake.validated)
+        ingest_and_validate(settings)
     message = str(caught.value)
     assert message.startswith("inspection_outcomes: FAIL (3 rows")
     assert "'every outcome refers to an existing declaration" in message
     assert "'inspected_at >= declared_at'" in message
-    assert {path: path.read_bytes() for path in published.values()} == before
+    assert sorted(lake.validated.iterdir()) == published
+    assert {path: _fingerprint(path) for path in published} == before
 
 
 # --- reports and errors ----------------------------------------------------------------------
