@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from features.compute import columns_from_records, compute_features, declaration_columns
+from features.compute import compute_features
+from features.inputs import ResolvedDeclarations, columns_from_records, declaration_columns
 from features.state import EntityState
 from models.assessment import MIN_BIN_SUPPORT, novelty_reasons, segment_trends, severity
 from models.bundle import RiskModel
@@ -52,9 +53,10 @@ class Scorer:
         declaration), for callers that need only probabilities and levels.
         """
         columns = columns_from_records(declarations)
-        matrix = self.model.spec.encode(compute_features(columns, self.state))
-        trends = segment_trends(columns, self.state)
-        novelty = novelty_reasons(columns, self.state)
+        resolved = ResolvedDeclarations.of(columns)
+        matrix = self.model.spec.encode(compute_features(resolved, self.state))
+        trends = segment_trends(resolved, self.state)
+        novelty = novelty_reasons(resolved, self.state)
         per_category = {}
         for category, model in self.model.categories.items():
             if explain:

@@ -8,14 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.compute import (
-    build_entity_state,
-    columns_from_records,
-    compute_features,
-    declaration_columns,
-    feature_frame,
-)
+from features.compute import build_entity_state, compute_features, feature_frame
 from features.definitions import FEATURE_NAMES, FEATURES, FEATURES_BY_NAME
+from features.inputs import columns_from_records, declaration_columns
 from features.spec import FeatureSpec
 from features.state import EntityState
 from serving.schemas import Declaration
