@@ -27,6 +27,7 @@ from features.entities import (
 )
 from features.inputs import ResolvedDeclarations
 from features.state import EntityState
+from models.decision import Severity, Trend
 from sources.contracts import RISK_CATEGORIES
 
 # Weight of a violation per category (1 = gravest), for severity of non-revenue risks.
@@ -46,20 +47,22 @@ TREND_MIN_INSPECTIONS = 10  # per period, else the trend is "unknown"
 TREND_RATIO = 1.5  # a rate this many times higher (or lower) is rising (falling)
 
 
-def severity(category: str, value_cny: float, duty_rate: float, net_weight_kg: float) -> dict:
+def severity(category: str, value_cny: float, duty_rate: float, net_weight_kg: float) -> Severity:
     """What is at stake for one declaration and category."""
     if category == "revenue":
-        return {"measure": "duty at stake (CNY)", "value": round(value_cny * duty_rate, 2)}
+        return Severity.trusted(
+            measure="duty at stake (CNY)", value=round(value_cny * duty_rate, 2)
+        )
     weight = CATEGORY_WEIGHT.get(category, 0.5)
-    return {
-        "measure": "category weight × log10(1 + net kg)",
-        "value": round(weight * float(np.log10(1.0 + max(net_weight_kg, 0.0))), 4),
-    }
+    return Severity.trusted(
+        measure="category weight × log10(1 + net kg)",
+        value=round(weight * float(np.log10(1.0 + max(net_weight_kg, 0.0))), 4),
+    )
 
 
 def segment_trends(
     declarations: ResolvedDeclarations | Mapping[str, np.ndarray], state: EntityState
-) -> dict[str, list]:
+) -> dict[str, list[Trend]]:
     """Per category, per declaration: the trend of its HS chapter × origin findings rate."""
     resolved = ResolvedDeclarations.of(declarations)
     history = OUTCOME_HISTORY[ROUTE]
@@ -79,9 +82,9 @@ def segment_trends(
     return trends
 
 
-def _trend(recent_hits, recent_n, before_hits, before_n) -> dict:
+def _trend(recent_hits, recent_n, before_hits, before_n) -> Trend:
     if recent_n < TREND_MIN_INSPECTIONS or before_n < TREND_MIN_INSPECTIONS:
-        return {"direction": "unknown", "recent_rate": None, "previous_rate": None}
+        return Trend.trusted(direction="unknown", recent_rate=None, previous_rate=None)
     recent_rate = recent_hits / recent_n
     previous_rate = before_hits / before_n
     # A pseudo-count keeps "0 → 1 finding" from reading as an infinite rise.
@@ -89,11 +92,11 @@ def _trend(recent_hits, recent_n, before_hits, before_n) -> dict:
     direction = (
         "rising" if ratio >= TREND_RATIO else "falling" if ratio <= 1 / TREND_RATIO else "stable"
     )
-    return {
-        "direction": direction,
-        "recent_rate": round(float(recent_rate), 4),
-        "previous_rate": round(float(previous_rate), 4),
-    }
+    return Trend.trusted(
+        direction=direction,
+        recent_rate=round(float(recent_rate), 4),
+        previous_rate=round(float(previous_rate), 4),
+    )
 
 
 MIN_BIN_SUPPORT = 30  # held-out rows a calibration bin needs before its score is trusted
