@@ -36,6 +36,7 @@ from features.entities import (
     leading,
 )
 from features.inputs import ResolvedDeclarations, declaration_columns, entity_keys
+from features.inputs import columns_from_records as columns_from_records  # the notebook's import
 from features.state import SECONDS_PER_DAY, AsOfLookup, EntityState, EventAggregate, to_seconds
 from sources.contracts import CREDIT_LEVELS, CROSS_BORDER_ECOMMERCE_MODES, RISK_CATEGORIES
 
