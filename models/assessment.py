@@ -16,8 +16,18 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from features.compute import entity_keys
-from features.state import EntityState, to_seconds
+from features.entities import (
+    CONSIGNEE,
+    DECLARATION_COUNTS,
+    HS6_ORIGIN,
+    OUTCOME_HISTORY,
+    ROUTE,
+    UNIT_VALUES,
+    Aggregate,
+)
+from features.inputs import ResolvedDeclarations
+from features.state import EntityState
+from models.decision import Severity, Trend
 from sources.contracts import RISK_CATEGORIES
 
 # Weight of a violation per category (1 = gravest), for severity of non-revenue risks.
@@ -37,37 +47,44 @@ TREND_MIN_INSPECTIONS = 10  # per period, else the trend is "unknown"
 TREND_RATIO = 1.5  # a rate this many times higher (or lower) is rising (falling)
 
 
-def severity(category: str, value_cny: float, duty_rate: float, net_weight_kg: float) -> dict:
+def severity(category: str, value_cny: float, duty_rate: float, net_weight_kg: float) -> Severity:
     """What is at stake for one declaration and category."""
     if category == "revenue":
-        return {"measure": "duty at stake (CNY)", "value": round(value_cny * duty_rate, 2)}
+        return Severity.trusted(
+            measure="duty at stake (CNY)", value=round(value_cny * duty_rate, 2)
+        )
     weight = CATEGORY_WEIGHT.get(category, 0.5)
-    return {
-        "measure": "category weight × log10(1 + net kg)",
-        "value": round(weight * float(np.log10(1.0 + max(net_weight_kg, 0.0))), 4),
-    }
+    return Severity.trusted(
+        measure="category weight × log10(1 + net kg)",
+        value=round(weight * float(np.log10(1.0 + max(net_weight_kg, 0.0))), 4),
+    )
 
 
-def segment_trends(columns: Mapping[str, np.ndarray], state: EntityState) -> dict[str, list]:
+def segment_trends(
+    declarations: ResolvedDeclarations | Mapping[str, np.ndarray], state: EntityState
+) -> dict[str, list[Trend]]:
     """Per category, per declaration: the trend of its HS chapter × origin findings rate."""
-    keys = entity_keys(columns)["route"]
-    t = to_seconds(columns["declared_at"])
-    outcomes = state.aggregates["route_outcomes"]
+    resolved = ResolvedDeclarations.of(declarations)
+    history = OUTCOME_HISTORY[ROUTE]
+    keys, t = resolved.key(history.entity), resolved.seconds
+    outcomes = state.aggregates[history.name]
     recent = outcomes.window_sums(keys, t, TREND_RECENT_DAYS)
     year = outcomes.window_sums(keys, t, TREND_BASELINE_DAYS)
     before = year - recent
+    n = history.column("inspections")
     trends: dict[str, list] = {}
-    for i, category in enumerate(RISK_CATEGORIES, start=1):
+    for category in RISK_CATEGORIES:
+        i = history.column(category)
         trends[category] = [
-            _trend(recent[row, i], recent[row, 0], before[row, i], before[row, 0])
+            _trend(recent[row, i], recent[row, n], before[row, i], before[row, n])
             for row in range(len(t))
         ]
     return trends
 
 
-def _trend(recent_hits, recent_n, before_hits, before_n) -> dict:
+def _trend(recent_hits, recent_n, before_hits, before_n) -> Trend:
     if recent_n < TREND_MIN_INSPECTIONS or before_n < TREND_MIN_INSPECTIONS:
-        return {"direction": "unknown", "recent_rate": None, "previous_rate": None}
+        return Trend.trusted(direction="unknown", recent_rate=None, previous_rate=None)
     recent_rate = recent_hits / recent_n
     previous_rate = before_hits / before_n
     # A pseudo-count keeps "0 → 1 finding" from reading as an infinite rise.
@@ -75,28 +92,35 @@ def _trend(recent_hits, recent_n, before_hits, before_n) -> dict:
     direction = (
         "rising" if ratio >= TREND_RATIO else "falling" if ratio <= 1 / TREND_RATIO else "stable"
     )
-    return {
-        "direction": direction,
-        "recent_rate": round(float(recent_rate), 4),
-        "previous_rate": round(float(previous_rate), 4),
-    }
+    return Trend.trusted(
+        direction=direction,
+        recent_rate=round(float(recent_rate), 4),
+        previous_rate=round(float(previous_rate), 4),
+    )
 
 
 MIN_BIN_SUPPORT = 30  # held-out rows a calibration bin needs before its score is trusted
 
 
-def novelty_reasons(columns: Mapping[str, np.ndarray], state: EntityState) -> list[list[str]]:
+# Entities whose first declaration is news, with the reason shown; their declaration
+# counts (all history before the declaration) tell.
+NOVELTY: tuple[tuple[Aggregate, str], ...] = (
+    (DECLARATION_COUNTS[CONSIGNEE], "new consignee: no earlier declaration"),
+    (UNIT_VALUES[HS6_ORIGIN], "HS subheading × origin never declared before"),
+)
+
+
+def novelty_reasons(
+    declarations: ResolvedDeclarations | Mapping[str, np.ndarray], state: EntityState
+) -> list[list[str]]:
     """Per declaration, why its score rests on little experience (Art. 16), if it does."""
-    keys = entity_keys(columns)
-    t = to_seconds(columns["declared_at"])
-    consignee = state.aggregates["consignee_declarations"].window_sums(keys["consignee"], t, None)
-    pair = state.aggregates["hs6_origin_unit_value"].window_sums(keys["hs6_origin"], t, None)
-    reasons: list[list[str]] = []
-    for row in range(len(t)):
-        found = []
-        if consignee[row, 0] == 0:
-            found.append("new consignee: no earlier declaration")
-        if pair[row, 0] == 0:
-            found.append("HS subheading × origin never declared before")
-        reasons.append(found)
-    return reasons
+    resolved = ResolvedDeclarations.of(declarations)
+    unseen = []
+    for aggregate, _ in NOVELTY:
+        events = state.aggregates[aggregate.name]
+        before = events.window_sums(resolved.key(aggregate.entity), resolved.seconds, None)
+        unseen.append(before[:, aggregate.column("count")] == 0)
+    return [
+        [reason for (_, reason), new in zip(NOVELTY, unseen, strict=True) if new[row]]
+        for row in range(len(resolved))
+    ]

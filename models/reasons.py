@@ -9,9 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from features.spec import FeatureSpec
+from models.decision import Reason
 
 
-def reasons(contributions: np.ndarray, row: np.ndarray, spec: FeatureSpec, top: int) -> list[dict]:
+def reasons(
+    contributions: np.ndarray, row: np.ndarray, spec: FeatureSpec, top: int
+) -> list[Reason]:
     """Top contributions (by magnitude) of one declaration, with reviewer labels.
 
     ``contributions`` is one row of ``pred_contrib`` (last entry = expected value);
@@ -20,12 +23,12 @@ def reasons(contributions: np.ndarray, row: np.ndarray, spec: FeatureSpec, top: 
     per_feature = contributions[:-1]
     order = np.argsort(-np.abs(per_feature), kind="stable")[:top]
     return [
-        {
-            "feature": spec.names[j],
-            "label": spec.label(spec.names[j]),
-            "value": spec.decode_value(spec.names[j], row[j]),
-            "contribution": round(float(per_feature[j]), 6),
-        }
+        Reason.trusted(
+            feature=spec.names[j],
+            label=spec.label(spec.names[j]),
+            value=spec.decode_value(spec.names[j], row[j]),
+            contribution=round(float(per_feature[j]), 6),
+        )
         for j in order
         if per_feature[j] != 0.0
     ]

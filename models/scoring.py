@@ -14,12 +14,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 
-from features.compute import columns_from_records, compute_features, declaration_columns
+from features.compute import compute_features
+from features.inputs import ResolvedDeclarations, columns_from_records, declaration_columns
 from features.state import EntityState
 from models.assessment import MIN_BIN_SUPPORT, novelty_reasons, segment_trends, severity
-from models.bundle import RiskModel
+from models.bundle import CategoryModel, RiskModel
+from models.decision import CategoryRisk, Decision, Trend, Uncertainty
 from models.reasons import reasons
 
 CONTRIBUTION_UNIT = "log-odds contribution to the uncalibrated model score (TreeSHAP)"
@@ -29,6 +32,18 @@ def input_hash(declaration: Mapping) -> str:
     """SHA-256 of the declaration's canonical JSON: ties a decision to its exact inputs."""
     payload = json.dumps(declaration, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _CategoryScores:
+    """One category's scores of a batch, one entry per declaration."""
+
+    contributions: np.ndarray | None  # TreeSHAP rows; None when reasons were not asked for
+    probability: np.ndarray
+    level: np.ndarray
+    support: np.ndarray  # held-out rows behind the calibration bin
+    low: np.ndarray  # 90 % interval of the bin's finding rate
+    high: np.ndarray
 
 
 @dataclass
@@ -45,87 +60,96 @@ class Scorer:
         """Identifies the level cut-offs in force (they change only with the model)."""
         return f"{self.model_version}:{self.model.metadata.get('feature_fingerprint', '')}"
 
-    def score(self, declarations: Sequence[Mapping], explain: bool = True) -> list[dict]:
+    def score(self, declarations: Sequence[Mapping], explain: bool = True) -> list[Decision]:
         """Decisions for declarations given as dicts of contract fields.
 
         ``explain=False`` skips the TreeSHAP reasons (about 0.4 ms per category and
         declaration), for callers that need only probabilities and levels.
         """
-        columns = columns_from_records(declarations)
-        matrix = self.model.spec.encode(compute_features(columns, self.state))
-        trends = segment_trends(columns, self.state)
-        novelty = novelty_reasons(columns, self.state)
-        per_category = {}
-        for category, model in self.model.categories.items():
-            if explain:
-                contributions = model.contributions(matrix)
-                probability = model.probability_from_contributions(contributions)
-            else:
-                contributions, probability = None, model.probability(matrix)
-            per_category[category] = (
-                contributions,
-                probability,
-                model.level(probability),
-                model.uncertainty(probability),
-            )
-        overall, overall_level = self.model.overall({c: v[1] for c, v in per_category.items()})
+        resolved = ResolvedDeclarations.of(columns_from_records(declarations))
+        matrix = self.model.spec.encode(compute_features(resolved, self.state))
+        scores = {
+            category: _category_scores(model, matrix, explain)
+            for category, model in self.model.categories.items()
+        }
+        overall = self.model.overall({c: s.probability for c, s in scores.items()})
+        trends = segment_trends(resolved, self.state)
+        novelty = novelty_reasons(resolved, self.state)
         scored_at = datetime.now(UTC).isoformat()
         decisions = []
         for i, declaration in enumerate(declarations):
             risks = {
-                category: {
-                    "probability": round(float(probability[i]), 6),
-                    "likelihood": round(float(probability[i]), 6),
-                    "severity": severity(
-                        category,
-                        float(columns["value_cny"][i]),
-                        float(columns["duty_rate"][i]),
-                        float(columns["net_weight_kg"][i]),
-                    ),
-                    "trend": trends[category][i],
-                    "uncertainty": {
-                        "interval_90": [round(float(low[i]), 6), round(float(high[i]), 6)],
-                        "calibration_support": int(support[i]),
-                    },
-                    "level": int(levels[i]),
-                    "reasons": reasons(
-                        contributions[i], matrix[i], self.model.spec, self.top_reasons
-                    )
-                    if explain
-                    else [],
-                }
-                for category, (contributions, probability, levels, (support, low, high)) in (
-                    per_category.items()
-                )
+                category: self._category_risk(i, category, s, resolved, trends, matrix)
+                for category, s in scores.items()
             }
-            # Art. 16: a score resting on thin experience is flagged, so it can be sampled.
-            sparse = [
-                c
-                for c, r in risks.items()
-                if r["uncertainty"]["calibration_support"] < MIN_BIN_SUPPORT
-            ]
-            low_support = novelty[i] + (
-                [f"few held-out cases behind the score of: {', '.join(sparse)}"] if sparse else []
-            )
-            decisions.append(
-                {
-                    "request_id": str(uuid.uuid4()),
-                    "declaration_id": declaration.get("declaration_id"),
-                    "item_no": declaration.get("item_no", 1),
-                    "model_version": self.model_version,
-                    "thresholds_version": self.thresholds_version,
-                    "input_hash": input_hash(declaration),
-                    "scored_at": scored_at,
-                    "overall_probability": round(float(overall[i]), 6) if len(overall) else 0.0,
-                    "overall_level": int(overall_level[i]) if len(overall_level) else 1,
-                    "low_support": bool(low_support),
-                    "low_support_reasons": low_support,
-                    "risks": risks,
-                    "not_scored": dict(self.model.not_scored),
-                    "reasons_unit": CONTRIBUTION_UNIT,
-                }
-            )
+            decisions.append(self._decision(declaration, risks, novelty[i], overall, i, scored_at))
         return decisions
+
+    def _category_risk(
+        self,
+        i: int,
+        category: str,
+        scores: _CategoryScores,
+        resolved: ResolvedDeclarations,
+        trends: dict[str, list[Trend]],
+        matrix: np.ndarray,
+    ) -> CategoryRisk:
+        """Art. 10 assessment of declaration ``i`` in one category."""
+        probability = round(float(scores.probability[i]), 6)
+        columns = resolved.columns
+        return CategoryRisk.trusted(
+            probability=probability,
+            likelihood=probability,
+            severity=severity(
+                category,
+                float(columns["value_cny"][i]),
+                float(columns["duty_rate"][i]),
+                float(columns["net_weight_kg"][i]),
+            ),
+            trend=trends[category][i],
+            uncertainty=Uncertainty.trusted(
+                interval_90=[round(float(scores.low[i]), 6), round(float(scores.high[i]), 6)],
+                calibration_support=int(scores.support[i]),
+            ),
+            level=int(scores.level[i]),
+            reasons=[]
+            if scores.contributions is None
+            else reasons(scores.contributions[i], matrix[i], self.model.spec, self.top_reasons),
+        )
+
+    def _decision(
+        self,
+        declaration: Mapping,
+        risks: dict[str, CategoryRisk],
+        novelty: list[str],
+        overall: tuple[np.ndarray, np.ndarray],
+        i: int,
+        scored_at: str,
+    ) -> Decision:
+        # Art. 16: a score resting on thin experience is flagged, so it can be sampled.
+        sparse = [
+            c for c, r in risks.items() if r.uncertainty.calibration_support < MIN_BIN_SUPPORT
+        ]
+        low_support = novelty + (
+            [f"few held-out cases behind the score of: {', '.join(sparse)}"] if sparse else []
+        )
+        probability, level = overall
+        return Decision.trusted(
+            request_id=str(uuid.uuid4()),
+            declaration_id=declaration.get("declaration_id"),
+            item_no=declaration.get("item_no", 1),
+            model_version=self.model_version,
+            thresholds_version=self.thresholds_version,
+            input_hash=input_hash(declaration),
+            scored_at=scored_at,
+            overall_probability=round(float(probability[i]), 6) if len(probability) else 0.0,
+            overall_level=int(level[i]) if len(level) else 1,
+            low_support=bool(low_support),
+            low_support_reasons=low_support,
+            risks=risks,
+            not_scored=dict(self.model.not_scored),
+            reasons_unit=CONTRIBUTION_UNIT,
+        )
 
     def score_frame(self, declarations: pd.DataFrame) -> pd.DataFrame:
         """Vectorised scores of a declarations table: probability and level per category."""
@@ -140,3 +164,15 @@ class Scorer:
         out["overall_probability"], out["overall_level"] = self.model.overall(probabilities)
         out["model_version"] = self.model_version
         return out
+
+
+def _category_scores(model: CategoryModel, matrix: np.ndarray, explain: bool) -> _CategoryScores:
+    """Probability, level and calibration support; TreeSHAP contributions if explaining
+    (the probability then comes from their sum: one booster call for both)."""
+    if explain:
+        contributions = model.contributions(matrix)
+        probability = model.probability_from_contributions(contributions)
+    else:
+        contributions, probability = None, model.probability(matrix)
+    support, low, high = model.uncertainty(probability)
+    return _CategoryScores(contributions, probability, model.level(probability), support, low, high)

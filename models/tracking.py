@@ -88,7 +88,7 @@ def log_and_register(
                 mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
         mlflow.log_dict(result.report, "evaluation/test_window_report.json")
         mlflow.log_dict(result.calibration_choice, "evaluation/calibration_choice.json")
-        mlflow.log_dict([f.__dict__ for f in FEATURES], "features/feature_catalogue.json")
+        mlflow.log_dict([f.to_dict() for f in FEATURES], "features/feature_catalogue.json")
         if validation:
             mlflow.log_dict(validation, "data_validation/reports.json")
             mlflow.log_metric(

@@ -479,7 +479,7 @@ def is_trending(feature) -> bool:
     """
     return (
         feature.kind == "numeric"
-        and feature.entity != "goods item"
+        and feature.entity.name != "goods_item"
         and feature.window_days is None
         and (feature.unit == "days" or feature.name.endswith(("_total", "_known")))
     )

@@ -2,7 +2,8 @@
 
 The declaration model is generated from ``sources.contracts.DECLARATIONS``, so the API
 accepts exactly what the data contract describes (patterns, allowed values, ranges)
-and a request that breaks it gets a 422 naming the field and the reason.
+and a request that breaks it gets a 422 naming the field and the reason. The response
+is the scoring core's own :class:`models.decision.Decision`, answered as it is.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
+from models.decision import Decision
 from sources.contracts import (
     DECLARATIONS,
     TIME_RANGE_END,
@@ -114,74 +116,6 @@ class BatchScoreRequest(BaseModel):
                 )
             first[key] = index
         return declarations
-
-
-class Reason(BaseModel):
-    feature: str
-    label: str
-    value: Any
-    contribution: float = Field(description="Log-odds contribution (TreeSHAP), signed.")
-
-
-class Severity(BaseModel):
-    measure: str = Field(description="What the value measures.")
-    value: float
-
-
-class Trend(BaseModel):
-    direction: Literal["rising", "stable", "falling", "unknown"] = Field(
-        description="Findings rate of the HS chapter × origin segment, last 90 days against "
-        "the 275 days before (outcomes known before the declaration)."
-    )
-    recent_rate: float | None
-    previous_rate: float | None
-
-
-class Uncertainty(BaseModel):
-    interval_90: list[float] = Field(
-        description="90 % Jeffreys interval of the finding rate among held-out declarations "
-        "whose calibrated score fell in the same bin."
-    )
-    calibration_support: int = Field(description="Held-out declarations in that bin.")
-
-
-class CategoryRisk(BaseModel):
-    """Art. 10 assessment of one category."""
-
-    probability: float = Field(description="Calibrated probability of a finding.")
-    likelihood: float = Field(description="Art. 10 likelihood: the calibrated probability.")
-    severity: Severity = Field(description="Art. 10 severity: what is at stake.")
-    trend: Trend = Field(description="Art. 10 trend of the declaration's segment.")
-    uncertainty: Uncertainty = Field(description="Art. 16: how well the score is supported.")
-    level: int = Field(
-        ge=1, le=4, description="Risk level from probability and capacity: 4 highest."
-    )
-    reasons: list[Reason] = Field(description="Hazard factors: top TreeSHAP contributions.")
-
-
-class Decision(BaseModel):
-    request_id: str
-    declaration_id: str
-    item_no: int
-    model_version: str
-    thresholds_version: str
-    input_hash: str
-    scored_at: str
-    overall_probability: float = Field(
-        description="Probability of a finding in any scored category (categories combined as "
-        "independent)."
-    )
-    overall_level: int = Field(ge=1, le=4, description="Level of the overall probability.")
-    low_support: bool = Field(
-        description="Art. 16: the score rests on little experience (new consignee, unseen "
-        "HS × origin pair, or a sparsely supported calibration bin); a candidate for sampling."
-    )
-    low_support_reasons: list[str]
-    risks: dict[str, CategoryRisk]
-    not_scored: dict[str, str] = Field(
-        description="Categories without a model and why (e.g. too few labels)."
-    )
-    reasons_unit: str
 
 
 class BatchDecision(BaseModel):

@@ -8,14 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.compute import (
-    build_entity_state,
-    columns_from_records,
-    compute_features,
-    declaration_columns,
-    feature_frame,
-)
+from features.compute import build_entity_state, compute_features, feature_frame
 from features.definitions import FEATURE_NAMES, FEATURES, FEATURES_BY_NAME
+from features.entities import AGGREGATES, GOODS_ITEM, LOOKUPS, Aggregate
+from features.inputs import columns_from_records, declaration_columns
 from features.spec import FeatureSpec
 from features.state import EntityState
 from serving.schemas import Declaration
@@ -310,3 +306,19 @@ def test_goods_line_from_api_json_matches_the_lake():
     offline = feature_frame(probe, state)
     _assert_same_values(online, offline)
     assert online["goods_line_inspections_known"][0] == 1.0
+
+
+def test_history_features_read_declared_aggregates_of_their_own_entity(small_state):
+    """Each history feature names an aggregate (or lookup) of the state and a value it
+    holds; an aggregate is keyed by the feature's entity; the state holds exactly the
+    declared aggregates, in the declared order."""
+    for feature in FEATURES:
+        if feature.reads is None:
+            assert feature.measure == "declared" and feature.entity is GOODS_ITEM
+        elif isinstance(feature.reads, Aggregate):
+            assert feature.reads.entity is feature.entity, feature.name
+            assert feature.value is None or feature.value in feature.reads.values
+    assert list(small_state.aggregates) == [a.name for a in AGGREGATES]
+    assert list(small_state.lookups) == [lookup.name for lookup in LOOKUPS]
+    for aggregate in AGGREGATES:
+        assert small_state.aggregates[aggregate.name].value_names == aggregate.values

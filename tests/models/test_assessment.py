@@ -9,21 +9,21 @@ from models.training import calibration_support
 
 
 def test_revenue_severity_is_duty_at_stake_and_others_are_weighted_quantity():
-    assert severity("revenue", 10_000.0, 0.14, 5.0) == {
+    assert severity("revenue", 10_000.0, 0.14, 5.0).model_dump() == {
         "measure": "duty at stake (CNY)",
         "value": 1400.0,
     }
-    heavy = severity("biosecurity", 0.0, 0.0, 9999.0)["value"]
-    light = severity("biosecurity", 0.0, 0.0, 9.0)["value"]
+    heavy = severity("biosecurity", 0.0, 0.0, 9999.0).value
+    light = severity("biosecurity", 0.0, 0.0, 9.0).value
     assert heavy == pytest.approx(0.9 * 4) and light == pytest.approx(0.9 * 1)
-    assert severity("ipr", 0.0, 0.0, 9999.0)["value"] < heavy  # weights order the categories
+    assert severity("ipr", 0.0, 0.0, 9999.0).value < heavy  # weights order the categories
 
 
 def test_trend_directions():
-    assert _trend(10, 50, 10, 200)["direction"] == "rising"
-    assert _trend(1, 50, 20, 200)["direction"] == "falling"
-    assert _trend(5, 50, 20, 200)["direction"] == "stable"
-    assert _trend(5, 5, 20, 200)["direction"] == "unknown"  # too few recent inspections
+    assert _trend(10, 50, 10, 200).direction == "rising"
+    assert _trend(1, 50, 20, 200).direction == "falling"
+    assert _trend(5, 50, 20, 200).direction == "stable"
+    assert _trend(5, 5, 20, 200).direction == "unknown"  # too few recent inspections
 
 
 def test_capacity_sets_level_shares():

@@ -132,7 +132,7 @@ def test_a_rebuilt_entity_state_is_served_after_one_check(cycle, own_project):
         expected = Scorer(holder.current.scorer.model, state, "1").score([declaration])[0]
         assert after["risks"]
         for category, risk in after["risks"].items():
-            assert risk["probability"] == expected["risks"][category]["probability"]
+            assert risk["probability"] == expected.risks[category].probability
 
         served = holder.current
         assert check_once(holder, settings) == []  # an unchanged state is not reloaded
