@@ -1,6 +1,6 @@
 """Re-assessment (Art. 18) as Prefect flows: monitor → (event) → re-evaluate → promote.
 
-Thin orchestration over ``reassessment.drift``, ``reassessment.promotion`` and
+Thin orchestration over ``reassessment.monitoring_window``, ``reassessment.promotion`` and
 ``reassessment.effectiveness``. Every run is recorded in the MLflow monitoring experiment
 (``CUSTOMS_RISK_MONITORING_EXPERIMENT``): a ``monitor`` run per window with its HTML
 report, a ``reevaluate`` run per decision, a ``rollback`` run, an ``effectiveness`` run.
@@ -31,8 +31,10 @@ from models.registry import (
 from models.registry import promote as promote_version
 from models.registry import rollback as rollback_aliases
 from models.training import TrainingConfig, labelled_rows
-from reassessment import drift, promotion
+from reassessment import promotion
+from reassessment.alert_policy import Thresholds
 from reassessment.effectiveness import effectiveness as effectiveness_windows
+from reassessment.monitoring_window import monitor_window
 from reassessment.report import render_html
 from sources.contracts import DECLARATIONS
 from sources.lake import DataLake
@@ -44,9 +46,9 @@ def _settings(settings: Settings | None) -> Settings:
     return settings or get_settings()
 
 
-def thresholds(settings: Settings) -> drift.Thresholds:
+def thresholds(settings: Settings) -> Thresholds:
     """The drift thresholds in force (settings ``CUSTOMS_RISK_DRIFT_*``)."""
-    return drift.Thresholds(
+    return Thresholds(
         psi_warn=settings.drift_psi_warn,
         psi_alert=settings.drift_psi_alert,
         score_psi_alert=settings.drift_score_psi_alert,
@@ -140,7 +142,7 @@ def monitor(
     as_of = pd.Timestamp(model.metadata["as_of"])
     reference = (as_of - pd.Timedelta(days=settings.monitor_reference_days), as_of)
     known = tables["outcomes"][tables["outcomes"]["inspected_at"] < end]
-    report = drift.monitor_window(
+    report = monitor_window(
         model,
         tables["features"],
         tables["declarations"],
