@@ -327,7 +327,7 @@ def register(
             "outcome": "registered as challenger (decided by re-evaluation)",
             "champion_version_after": registry.resolve_alias(settings, CHAMPION),
         }
-    registry.record_decision(settings, registered.run_id, decision)
+    tracking.record_decision(settings, registered.run_id, decision)
     return RegisteredModel(registered.run_id, version, decision["promoted"], decision)
 
 
