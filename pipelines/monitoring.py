@@ -46,24 +46,6 @@ def _settings(settings: Settings | None) -> Settings:
     return settings or get_settings()
 
 
-def thresholds(settings: Settings) -> Thresholds:
-    """The drift thresholds in force (settings ``CUSTOMS_RISK_DRIFT_*``)."""
-    return Thresholds(
-        psi_warn=settings.drift_psi_warn,
-        psi_alert=settings.drift_psi_alert,
-        score_psi_alert=settings.drift_score_psi_alert,
-        alpha=settings.drift_alpha,
-        key_features=settings.drift_key_inputs,
-        min_drifted_features=settings.drift_min_drifted_inputs,
-        null_rate_alert=settings.drift_null_rate_alert,
-        out_of_contract_alert=settings.drift_out_of_contract_alert,
-        calibration_z_alert=settings.drift_calibration_z_alert,
-        calibration_ratio_alert=settings.drift_calibration_ratio_alert,
-        min_window_rows=settings.drift_min_window_rows,
-        min_shift_sd=settings.drift_min_shift_sd,
-    )
-
-
 def lake_tables(settings: Settings) -> dict[str, pd.DataFrame]:
     """Feature table, validated declarations and inspection outcomes."""
     lake = DataLake(settings.data_dir)
@@ -149,7 +131,7 @@ def monitor(
         known,
         (start, end),
         reference,
-        thresholds(settings),
+        Thresholds.for_settings(settings),
         settings.inspection_capacity,
         DECLARATIONS,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from config.settings import Settings
 from reassessment.drift_measures import (
     FeatureDrift,
     OutcomePerformance,
@@ -35,21 +36,41 @@ def is_trending(feature) -> bool:
 class Thresholds:
     """When a difference becomes a signal, and which signals make an alert.
 
-    Defaults and their reasons are in ``docs/monitoring.md``; every value is a setting.
+    Every value is a setting (``CUSTOMS_RISK_DRIFT_*``), whose default and reason are in
+    ``docs/monitoring.md``: build it with :meth:`for_settings`. The field names are those
+    of the window report's ``thresholds`` and of :data:`ALERT_RULE`.
     """
 
-    psi_warn: float = 0.1
-    psi_alert: float = 0.25
-    score_psi_alert: float = 0.1
-    alpha: float = 0.01  # family-wise, split across the tests of a kind (Bonferroni)
-    key_features: int = 10
-    min_drifted_features: int = 3
-    null_rate_alert: float = 0.05
-    out_of_contract_alert: float = 0.01
-    calibration_z_alert: float = 4.0
-    calibration_ratio_alert: float = 1.5
-    min_window_rows: int = 200
-    min_shift_sd: float = 0.1
+    psi_warn: float
+    psi_alert: float
+    score_psi_alert: float
+    alpha: float  # family-wise, split across the tests of a kind (Bonferroni)
+    key_features: int
+    min_drifted_features: int
+    null_rate_alert: float
+    out_of_contract_alert: float
+    calibration_z_alert: float
+    calibration_ratio_alert: float
+    min_window_rows: int
+    min_shift_sd: float
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Thresholds:
+        """The drift thresholds in force (settings ``CUSTOMS_RISK_DRIFT_*``)."""
+        return cls(
+            psi_warn=settings.drift_psi_warn,
+            psi_alert=settings.drift_psi_alert,
+            score_psi_alert=settings.drift_score_psi_alert,
+            alpha=settings.drift_alpha,
+            key_features=settings.drift_key_inputs,
+            min_drifted_features=settings.drift_min_drifted_inputs,
+            null_rate_alert=settings.drift_null_rate_alert,
+            out_of_contract_alert=settings.drift_out_of_contract_alert,
+            calibration_z_alert=settings.drift_calibration_z_alert,
+            calibration_ratio_alert=settings.drift_calibration_ratio_alert,
+            min_window_rows=settings.drift_min_window_rows,
+            min_shift_sd=settings.drift_min_shift_sd,
+        )
 
 
 @dataclass(frozen=True)

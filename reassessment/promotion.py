@@ -156,14 +156,15 @@ def train_challenger(
 
 @dataclass(frozen=True)
 class GateConfig:
-    """The promotion gate's parameters (settings ``CUSTOMS_RISK_GATE_*``)."""
+    """The promotion gate's parameters: settings ``CUSTOMS_RISK_GATE_*`` and the seed,
+    through :meth:`for_settings`; only the bootstrap size is not a setting."""
 
-    min_gain: float = 0.0  # the challenger's mean AUC-PR must exceed the champion's by more
-    min_positives: int = 10  # positives a category needs in the window to be compared
+    min_gain: float  # the challenger's mean AUC-PR must exceed the champion's by more
+    min_positives: int  # positives a category needs in the window to be compared
+    worse_confidence: float  # a category is "significantly worse" at this confidence
+    ece_tolerance: float  # ECE rise that matters; smaller ones are not "worse"
+    seed: int
     bootstrap: int = 200  # paired resamples for the per-category guardrail
-    worse_confidence: float = 0.95  # a category is "significantly worse" at this confidence
-    ece_tolerance: float = 0.01  # ECE rise that matters; smaller ones are not "worse"
-    seed: int = 271
 
     @classmethod
     def for_settings(cls, settings: Settings) -> GateConfig:

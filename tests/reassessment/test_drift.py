@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from config.settings import Settings
 from features.definitions import FEATURES_BY_NAME
 from reassessment import alert_policy, drift_measures, drift_statistics
 from sources.contracts import DECLARATIONS
@@ -125,7 +126,7 @@ def _feature(name, psi, p=1e-12, kind="numeric"):
 
 
 def test_alert_rule_key_inputs_many_inputs_and_significance():
-    t = alert_policy.Thresholds()
+    t = alert_policy.Thresholds.for_settings(Settings())
     quiet = alert_policy.assess([_feature("a", 0.02)], [], [], [], ["a"], t, 1000)
     assert quiet.status == "ok" and not quiet.alert
     # one large, significant drift on an input the model barely uses: reported, no alert
@@ -166,7 +167,7 @@ def test_a_small_move_of_a_point_mass_is_not_a_drift():
     assert nudged.psi > 0.25 and nudged.p_value < 1e-10 and nudged.shift_sd < 0.1
     moved = drift_measures.numeric_drift("rate", reference, _rates(rng, 5_000, 0.06))
     assert moved.psi > 0.25 and moved.shift_sd > 0.1
-    t = alert_policy.Thresholds()
+    t = alert_policy.Thresholds.for_settings(Settings())
     assert not alert_policy.assess([nudged], [], [], [], ["rate"], t, 5_000).alert
     assert alert_policy.assess([moved], [], [], [], ["rate"], t, 5_000).alert_signals == [
         "input:rate"
@@ -174,7 +175,7 @@ def test_a_small_move_of_a_point_mass_is_not_a_drift():
 
 
 def test_alert_rule_scores_quality_and_outcomes():
-    t = alert_policy.Thresholds()
+    t = alert_policy.Thresholds.for_settings(Settings())
     score = drift_measures.ScoreDrift("revenue", 0.2, 1e-9, 0.03, 0.05, 0.1, 0.05, 0.12)
     assert alert_policy.assess([], [score], [], [], [], t, 1000).alert_signals == ["score:revenue"]
     nulls = drift_measures.QualityDrift("hs_code", 0.0, 0.08, 0.0, 0.0)

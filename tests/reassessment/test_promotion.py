@@ -1,5 +1,6 @@
 """The promotion gate never promotes a worse model; aliases promote and roll back."""
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from config.settings import Settings
 from models import registry
 from reassessment import promotion
 
@@ -45,7 +47,8 @@ def _constant(p: np.ndarray) -> np.ndarray:
     return np.full(len(p), p.mean())
 
 
-GATE = promotion.GateConfig(bootstrap=100)
+SETTINGS_GATE = promotion.GateConfig.for_settings(Settings())
+GATE = replace(SETTINGS_GATE, bootstrap=100)
 
 
 def test_a_better_challenger_is_promoted():
@@ -98,7 +101,7 @@ def test_a_calibration_change_below_the_tolerance_does_not_block_a_better_rankin
     rows, p, rng = _world(5)
     champion = FixedModel({c: _weaker(v, rng) for c, v in p.items()})
     challenger = FixedModel({c: np.minimum(v * 1.1, 1.0) for c, v in p.items()})
-    strict = promotion.GateConfig(bootstrap=100, ece_tolerance=0.0)
+    strict = replace(GATE, ece_tolerance=0.0)
     assert not promotion.decide(champion, challenger, rows, strict).promote
     decision = promotion.decide(champion, challenger, rows, GATE)
     assert decision.promote, decision.reasons
@@ -112,7 +115,7 @@ def test_dropping_a_category_or_lacking_evidence_is_refused():
     assert not decision.promote and "does not score ipr" in decision.reasons[0]
     few = rows.head(40)  # a handful of positives: nothing to compare
     decision = promotion.decide(
-        champion, FixedModel(p), few, promotion.GateConfig(min_positives=10)
+        champion, FixedModel(p), few, replace(SETTINGS_GATE, min_positives=10)
     )
     assert not decision.promote and decision.categories == []
 

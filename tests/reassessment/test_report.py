@@ -2,6 +2,7 @@
 
 import re
 
+from config.settings import Settings
 from reassessment import alert_policy, drift_measures
 from reassessment.report import render_html
 
@@ -11,7 +12,7 @@ def _feature(name, psi, p=1e-12):
 
 
 def _report(inputs, key) -> dict:
-    thresholds = alert_policy.Thresholds()
+    thresholds = alert_policy.Thresholds.for_settings(Settings())
     assessment = alert_policy.assess(inputs, [], [], [], key, thresholds, 1000)
     window = {"start": "2025-07-07", "end": "2025-07-14", "rows": 1000}
     return {
