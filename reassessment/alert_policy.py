@@ -147,25 +147,47 @@ def assess(
     if window_rows < t.min_window_rows:
         signal = Signal("window", "rows", "warn", f"only {window_rows} declarations: not assessed")
         return Assessment("insufficient", False, [signal], rule)
+    signals = [
+        *input_signals(inputs, set(key) | {SEGMENT}, t),
+        *score_signals(scores, t),
+        *quality_signals(quality, t),
+        *outcome_signals(outcomes, t),
+    ]
+    alert = any(s.level == "alert" for s in signals)
+    status = "alert" if alert else ("warn" if signals else "ok")
+    return Assessment(status, alert, signals, rule)
+
+
+def _input_detail(f: FeatureDrift) -> str:
+    detail = f"PSI {f.psi:.3f}, {f.test} p={f.p_value:.1e}"
+    if f.shift_sd is not None:
+        detail += f", moved {f.shift_sd:.3f} sd"
+    if f.new_level_share > 0:
+        detail += f", unseen levels {f.new_level_share:.1%} of rows"
+    return detail
+
+
+def is_drifted(f: FeatureDrift, t: Thresholds, alpha: float) -> bool:
+    """Large (PSI), unlikely to be chance (p below the corrected ``alpha``) and material."""
+    # Material: values moved in the feature's own units, or its missing share moved.
+    material = (
+        f.shift_sd is None
+        or f.shift_sd >= t.min_shift_sd
+        or abs(f.null_rate_window - f.null_rate_reference) >= t.null_rate_alert
+    )
+    return f.psi >= t.psi_alert and f.p_value < alpha and material
+
+
+def input_signals(inputs: list[FeatureDrift], key: set[str], t: Thresholds) -> list[Signal]:
+    """A drifted key input alerts, any other warns; so many drifted inputs alert together."""
     signals: list[Signal] = []
-    key = set(key) | {SEGMENT}
     input_alpha = t.alpha / max(len(inputs), 1)
     drifted = []
     for f in inputs:
         if f.psi != f.psi:
             continue
-        detail = f"PSI {f.psi:.3f}, {f.test} p={f.p_value:.1e}"
-        if f.shift_sd is not None:
-            detail += f", moved {f.shift_sd:.3f} sd"
-        if f.new_level_share > 0:
-            detail += f", unseen levels {f.new_level_share:.1%} of rows"
-        # Material: values moved in the feature's own units, or its missing share moved.
-        material = (
-            f.shift_sd is None
-            or f.shift_sd >= t.min_shift_sd
-            or abs(f.null_rate_window - f.null_rate_reference) >= t.null_rate_alert
-        )
-        if f.psi >= t.psi_alert and f.p_value < input_alpha and material:
+        detail = _input_detail(f)
+        if is_drifted(f, t, input_alpha):
             drifted.append(f.feature)
             is_key = f.feature in key
             signals.append(
@@ -182,6 +204,12 @@ def assess(
         signals.append(
             Signal("input", "many", "alert", f"{len(drifted)} inputs drifted: {', '.join(drifted)}")
         )
+    return signals
+
+
+def score_signals(scores: list[ScoreDrift], t: Thresholds) -> list[Signal]:
+    """A category's score distribution drifted (alert), or half-way there (warn)."""
+    signals = []
     score_alpha = t.alpha / max(len(scores), 1)
     for s in scores:
         detail = (
@@ -192,6 +220,12 @@ def assess(
             signals.append(Signal("score", s.category, "alert", detail))
         elif s.psi >= t.score_psi_alert / 2:
             signals.append(Signal("score", s.category, "warn", detail))
+    return signals
+
+
+def quality_signals(quality: list[QualityDrift], t: Thresholds) -> list[Signal]:
+    """A column's null rate moved, or too many of its rows break the contract."""
+    signals = []
     for q in quality:
         if abs(q.null_rate_change) >= t.null_rate_alert:
             detail = f"null rate {q.null_rate_reference:.1%} → {q.null_rate_window:.1%}"
@@ -199,6 +233,12 @@ def assess(
         if q.out_of_contract_window >= t.out_of_contract_alert:
             detail = f"{q.out_of_contract_window:.1%} of rows break the contract"
             signals.append(Signal("quality", f"{q.column}.contract", "alert", detail))
+    return signals
+
+
+def outcome_signals(outcomes: list[OutcomePerformance], t: Thresholds) -> list[Signal]:
+    """Matured outcomes outside the calibration band: significant *and* large."""
+    signals = []
     for o in outcomes:
         ratio = o.observed_to_expected
         outside = ratio == ratio and (
@@ -210,6 +250,4 @@ def assess(
                 f"{o.matured} matured labels (z={o.calibration_z:+.1f}); {o.pending} pending"
             )
             signals.append(Signal("outcome", o.category, "alert", detail))
-    alert = any(s.level == "alert" for s in signals)
-    status = "alert" if alert else ("warn" if signals else "ok")
-    return Assessment(status, alert, signals, rule)
+    return signals
