@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from config.settings import Settings
 from models import registry
+from models.training import FITTED_WINDOWS, TrainingConfig, labelled_rows
 from reassessment import promotion
 
 
@@ -279,3 +280,40 @@ def test_reason_to_wait_cool_down_then_maturing_labels():
     outcome, reasons = promotion.reason_to_wait(as_of, None, week, {"revenue": 9, "ipr": 2}, 10)
     assert outcome == "skipped: labels still maturing" and "revenue" in reasons[0]
     assert promotion.reason_to_wait(as_of, None, week, {}, 1)[0] == "skipped: labels still maturing"
+
+
+class _FitStopped(Exception):
+    """Raised by the fitting spy: what was handed to fitting is all the test needs."""
+
+
+def test_a_challenger_never_trains_stops_or_calibrates_on_its_evaluation_window(
+    small_features, small_sources, monkeypatch
+):
+    """Every row handed to fitting (training, early stopping, calibration) was declared
+    before the evaluation window, and none of the window's labelled items is among them."""
+    outcomes = small_sources["inspection_outcomes"]
+    window = promotion.evaluation_window(pd.Timestamp("2025-10-01"), 21)
+    handed = {}
+
+    def fitting_spy(windows, recent, as_of, config):
+        handed.update(windows)
+        raise _FitStopped
+
+    monkeypatch.setattr(promotion, "fit_windows", fitting_spy)
+    config = TrainingConfig.for_settings(Settings())
+    with pytest.raises(_FitStopped):
+        promotion.train_challenger(small_features, outcomes, window, config, 56)
+
+    labelled = labelled_rows(small_features, outcomes, window.end)
+    labelled = labelled[labelled["declared_at"] < window.end]
+    in_window = labelled[labelled["declared_at"] >= window.start]
+    assert len(in_window) > 50  # the window has labels that could have leaked
+    window_items = set(zip(in_window["declaration_id"], in_window["item_no"], strict=True))
+    assert set(handed) == set(FITTED_WINDOWS)
+    for name, rows in handed.items():
+        assert len(rows) > 0, name
+        assert (rows["declared_at"] < window.start).all(), name
+        items = set(zip(rows["declaration_id"], rows["item_no"], strict=True))
+        assert not items & window_items, name
+    # ... and every labelled row before the window is used, each once.
+    assert sum(len(rows) for rows in handed.values()) == len(labelled) - len(in_window)
