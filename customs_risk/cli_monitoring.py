@@ -1,7 +1,8 @@
 """Re-assessment commands (Art. 18): monitor, reevaluate, rollback, effectiveness, scenario.
 
-Registered on the main ``customs-risk`` app by :func:`register_monitoring_commands`; each
-command is a thin call into ``pipelines.monitoring`` / ``pipelines.scenario``.
+Module-level commands of ``monitoring_app``, merged into the main ``customs-risk`` app by
+:func:`register_monitoring_commands`; each command is a thin call into
+``pipelines.monitoring`` / ``pipelines.scenario``.
 """
 
 from __future__ import annotations
@@ -134,115 +135,132 @@ def _breakdown_table(title: str, windows: list[dict], key: str, cell, row_label=
     return table
 
 
+# The Art. 18 commands, merged into the main app by :func:`register_monitoring_commands`
+# (a sub-app added without a name contributes its commands, not a command group). Each
+# imports its flow when run: Prefect reads PREFECT_HOME when first imported, which the main
+# app's callback sets first.
+monitoring_app = typer.Typer()
+scenario_app = typer.Typer(help="End-to-end scenarios on generated data.", no_args_is_help=True)
+monitoring_app.add_typer(scenario_app, name="scenario")
+
+
 def register_monitoring_commands(app: typer.Typer) -> None:
     """Add the Art. 18 commands to the ``customs-risk`` app."""
+    app.add_typer(monitoring_app)
 
-    @app.command()
-    def monitor(
-        end: str = typer.Option(None, help="Window end (exclusive); default: after latest data."),
-        days: int = typer.Option(None, help="Window length in days (default from settings)."),
-        reevaluation: str = typer.Option(
-            None, help="On alert: inline, event or none (default: settings, auto)."
-        ),
-    ) -> None:
-        """Drift of the latest window against the champion's reference; re-evaluate on alert."""
-        from pipelines.monitoring import monitor as monitor_flow
 
-        report = monitor_flow(window_end=end, window_days=days, reevaluation=reevaluation)
-        console.print(signals_table(report))
-        console.print(outcomes_table(report))
-        console.print(f"MLflow run {report['mlflow_run_id']} (drift/report.html)")
-        if report["event_id"]:
-            console.print(f"Prefect event customs-risk.drift.detected {report['event_id']}")
-        if report["reevaluation"]:
-            console.print(f"Re-evaluation: {report['reevaluation']['summary']}")
+@monitoring_app.command()
+def monitor(
+    end: str = typer.Option(None, help="Window end (exclusive); default: after latest data."),
+    days: int = typer.Option(None, help="Window length in days (default from settings)."),
+    reevaluation: str = typer.Option(
+        None, help="On alert: inline, event or none (default: settings, auto)."
+    ),
+) -> None:
+    """Drift of the latest window against the champion's reference; re-evaluate on alert."""
+    from pipelines.monitoring import monitor as monitor_flow
 
-    @app.command()
-    def reevaluate(
-        as_of: str = typer.Option(None, help="Data cut-off (default: the latest data)."),
-        since: str = typer.Option(None, help="Start of the drifted period (evaluation start)."),
-        force: bool = typer.Option(False, help="Ignore the cool-down."),
-    ) -> None:
-        """Train a challenger, compare it with the champion, promote it if the gate passes."""
-        from pipelines.monitoring import reevaluate as reevaluate_flow
+    report = monitor_flow(window_end=end, window_days=days, reevaluation=reevaluation).to_dict()
+    console.print(signals_table(report))
+    console.print(outcomes_table(report))
+    console.print(f"MLflow run {report['mlflow_run_id']} (drift/report.html)")
+    if report["event_id"]:
+        console.print(f"Prefect event customs-risk.drift.detected {report['event_id']}")
+    if report["reevaluation"]:
+        console.print(f"Re-evaluation: {report['reevaluation']['summary']}")
 
-        result = reevaluate_flow(as_of=as_of, since=since, force=force)
-        console.print(result["summary"])
-        for reason in result.get("reasons", []):
-            console.print(f"  - {reason}")
 
-    @app.command()
-    def rollback(reason: str = typer.Option("manual rollback", help="Recorded in MLflow.")) -> None:
-        """Restore the previous champion (the running API follows within its poll interval)."""
-        from pipelines.monitoring import rollback as rollback_flow
+@monitoring_app.command()
+def reevaluate(
+    as_of: str = typer.Option(None, help="Data cut-off (default: the latest data)."),
+    since: str = typer.Option(None, help="Start of the drifted period (evaluation start)."),
+    force: bool = typer.Option(False, help="Ignore the cool-down."),
+) -> None:
+    """Train a challenger, compare it with the champion, promote it if the gate passes."""
+    from pipelines.monitoring import reevaluate as reevaluate_flow
 
-        result = rollback_flow(reason=reason)
-        console.print(
-            f"champion {result['champion_version_before']} → {result['champion_version_after']}"
-        )
+    result = reevaluate_flow(as_of=as_of, since=since, force=force)
+    console.print(result.summary)
+    for reason in result.reasons:
+        console.print(f"  - {reason}")
 
-    @app.command()
-    def effectiveness(
-        freq: str = typer.Option("M", help="Window: M (month) or W (week)."),
-        as_of: str = typer.Option(None, help="Outcomes known by then (default: latest data)."),
-        out: Path = typer.Option(None, help="Also write the report as JSON here."),
-    ) -> None:
-        """Inspection and hit rates by selection reason and credit level, duty, calibration."""
-        from pipelines.monitoring import effectiveness_report
 
-        report = effectiveness_report(freq=freq, as_of=as_of)
-        for table in effectiveness_tables(report):
-            console.print(table)
-        if out:
-            out.write_text(json.dumps(report, indent=1, default=str))
-        console.print(f"MLflow run {report['mlflow_run_id']} (effectiveness/report.json)")
+@monitoring_app.command()
+def rollback(reason: str = typer.Option("manual rollback", help="Recorded in MLflow.")) -> None:
+    """Restore the previous champion (the running API follows within its poll interval)."""
+    from pipelines.monitoring import rollback as rollback_flow
 
-    scenario = typer.Typer(help="End-to-end scenarios on generated data.", no_args_is_help=True)
-    app.add_typer(scenario, name="scenario")
+    result = rollback_flow(reason=reason)
+    console.print(
+        f"champion {result['champion_version_before']} → {result['champion_version_after']}"
+    )
 
-    @scenario.command("drift")
-    def drift(
-        out: Path = typer.Option(Path("reports/scenario_drift.json"), help="JSON report."),
-        declarations: int = typer.Option(300_000, help="Goods items to generate."),
-        months: int = typer.Option(12),
-        start: str = typer.Option("2025-01-01"),
-        shift_date: str = typer.Option("2025-07-07", help="Start of the shift (a Monday)."),
-        seed: int = typer.Option(271),
-        data_dir: Path = typer.Option(None, help="Scenario lake (default <data_dir>/scenario)."),
-        model_name: str = typer.Option("customs-risk-scenario", help="Registered model (reset)."),
-    ) -> None:
-        """Shift → detection → re-evaluation → promotion, replayed week by week."""
-        from config.settings import get_settings
-        from pipelines.scenario import ScenarioConfig, drift_scenario, scenario_settings
 
-        settings = get_settings()
-        root = data_dir or Path(settings.data_dir) / "scenario"
-        config = ScenarioConfig(
-            declarations=declarations,
-            months=months,
-            start=start,
-            shift_date=shift_date,
-            seed=seed,
-        )
-        started = time.perf_counter()
-        report = drift_scenario(scenario_settings(settings, root, model_name), config, out=str(out))
-        table = Table(title=f"Drift scenario (shift {report['shift_date']})")
-        for column in ("window", "after shift", "status", "alert signals", "champion", "action"):
-            table.add_column(column)
-        for w in report["windows"]:
-            table.add_row(
-                w["start"][:10],
-                "yes" if w["after_shift"] else "",
-                w["status"],
-                ", ".join(w["signals"]),
-                w["champion_version"],
-                w["reevaluation"] or "",
-            )
+@monitoring_app.command()
+def effectiveness(
+    freq: str = typer.Option("M", help="Window: M (month) or W (week)."),
+    as_of: str = typer.Option(None, help="Outcomes known by then (default: latest data)."),
+    out: Path = typer.Option(None, help="Also write the report as JSON here."),
+) -> None:
+    """Inspection and hit rates by selection reason and credit level, duty, calibration."""
+    from pipelines.monitoring import effectiveness_report
+
+    report = effectiveness_report(freq=freq, as_of=as_of)
+    for table in effectiveness_tables(report):
         console.print(table)
-        r = report["reevaluation"]
-        console.print(
-            f"stable windows {report['stable_windows']}, false alarms {report['false_alarms']}, "
-            f"first alert after shift {report['first_alert_after_shift']}; "
-            f"{r.get('summary')}; registry champion {report['registry']['champion']}. "
-            f"{time.perf_counter() - started:.0f}s → {out}"
+    if out:
+        out.write_text(json.dumps(report, indent=1, default=str))
+    console.print(f"MLflow run {report['mlflow_run_id']} (effectiveness/report.json)")
+
+
+@scenario_app.command("drift")
+def drift(
+    out: Path = typer.Option(Path("reports/scenario_drift.json"), help="JSON report."),
+    declarations: int = typer.Option(300_000, help="Goods items to generate."),
+    months: int = typer.Option(12),
+    start: str = typer.Option("2025-01-01"),
+    shift_date: str = typer.Option("2025-07-07", help="Start of the shift (a Monday)."),
+    seed: int = typer.Option(271),
+    data_dir: Path = typer.Option(None, help="Scenario lake (default <data_dir>/scenario)."),
+    model_name: str = typer.Option("customs-risk-scenario", help="Registered model (reset)."),
+) -> None:
+    """Shift → detection → re-evaluation → promotion, replayed week by week."""
+    from config.settings import get_settings
+    from pipelines.scenario import ScenarioConfig, drift_scenario, scenario_settings
+
+    settings = get_settings()
+    root = data_dir or Path(settings.data_dir) / "scenario"
+    config = ScenarioConfig(
+        declarations=declarations,
+        months=months,
+        start=start,
+        shift_date=shift_date,
+        seed=seed,
+    )
+    started = time.perf_counter()
+    report = drift_scenario(scenario_settings(settings, root, model_name), config, out=str(out))
+    console.print(scenario_table(report))
+    r = report["reevaluation"]
+    console.print(
+        f"stable windows {report['stable_windows']}, false alarms {report['false_alarms']}, "
+        f"first alert after shift {report['first_alert_after_shift']}; "
+        f"{r.get('summary')}; registry champion {report['registry']['champion']}. "
+        f"{time.perf_counter() - started:.0f}s → {out}"
+    )
+
+
+def scenario_table(report: dict) -> Table:
+    """One row per replayed window: status, alert signals, champion, re-evaluation."""
+    table = Table(title=f"Drift scenario (shift {report['shift_date']})")
+    for column in ("window", "after shift", "status", "alert signals", "champion", "action"):
+        table.add_column(column)
+    for w in report["windows"]:
+        table.add_row(
+            w["start"][:10],
+            "yes" if w["after_shift"] else "",
+            w["status"],
+            ", ".join(w["signals"]),
+            w["champion_version"],
+            w["reevaluation"] or "",
         )
+    return table

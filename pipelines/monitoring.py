@@ -1,6 +1,6 @@
 """Re-assessment (Art. 18) as Prefect flows: monitor → (event) → re-evaluate → promote.
 
-Thin orchestration over ``reassessment.drift``, ``reassessment.promotion`` and
+Thin orchestration over ``reassessment.monitoring_window``, ``reassessment.promotion`` and
 ``reassessment.effectiveness``. Every run is recorded in the MLflow monitoring experiment
 (``CUSTOMS_RISK_MONITORING_EXPERIMENT``): a ``monitor`` run per window with its HTML
 report, a ``reevaluate`` run per decision, a ``rollback`` run, an ``effectiveness`` run.
@@ -13,15 +13,20 @@ server. With no server configured (the embedded default) ``monitor`` re-evaluate
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 
 import pandas as pd
 from prefect import flow, get_run_logger
+from prefect.events import emit_event
+from prefect.settings import Settings as PrefectSettings
 
 import mlflow
 from config.settings import Settings, get_settings
+from models.bundle import RiskModel
 from models.metrics import format_metric
 from models.registry import (
     CHAMPION,
+    RegisteredRiskModel,
     configure,
     load_champion,
     resolve_alias,
@@ -31,8 +36,10 @@ from models.registry import (
 from models.registry import promote as promote_version
 from models.registry import rollback as rollback_aliases
 from models.training import TrainingConfig, labelled_rows
-from reassessment import drift, promotion
+from reassessment import promotion
+from reassessment.alert_policy import Thresholds
 from reassessment.effectiveness import effectiveness as effectiveness_windows
+from reassessment.monitoring_window import WindowReport, monitor_window
 from reassessment.report import render_html
 from sources.contracts import DECLARATIONS
 from sources.lake import DataLake
@@ -42,24 +49,6 @@ DRIFT_EVENT = "customs-risk.drift.detected"
 
 def _settings(settings: Settings | None) -> Settings:
     return settings or get_settings()
-
-
-def thresholds(settings: Settings) -> drift.Thresholds:
-    """The drift thresholds in force (settings ``CUSTOMS_RISK_DRIFT_*``)."""
-    return drift.Thresholds(
-        psi_warn=settings.drift_psi_warn,
-        psi_alert=settings.drift_psi_alert,
-        score_psi_alert=settings.drift_score_psi_alert,
-        alpha=settings.drift_alpha,
-        key_features=settings.drift_key_inputs,
-        min_drifted_features=settings.drift_min_drifted_inputs,
-        null_rate_alert=settings.drift_null_rate_alert,
-        out_of_contract_alert=settings.drift_out_of_contract_alert,
-        calibration_z_alert=settings.drift_calibration_z_alert,
-        calibration_ratio_alert=settings.drift_calibration_ratio_alert,
-        min_window_rows=settings.drift_min_window_rows,
-        min_shift_sd=settings.drift_min_shift_sd,
-    )
 
 
 def lake_tables(settings: Settings) -> dict[str, pd.DataFrame]:
@@ -87,15 +76,11 @@ def reevaluation_mode(settings: Settings) -> str:
     mode = settings.reevaluation_trigger
     if mode != "auto":
         return mode
-    from prefect.settings import Settings as PrefectSettings
-
     return "event" if PrefectSettings().api.url else "inline"
 
 
 def emit_drift_event(report: dict, settings: Settings) -> str | None:
     """Emit ``customs-risk.drift.detected`` with the window, signals and model version."""
-    from prefect.events import emit_event
-
     event = emit_event(
         event=DRIFT_EVENT,
         resource={
@@ -118,13 +103,132 @@ def _log_json(name: str, data: dict) -> None:
     mlflow.log_text(json.dumps(data, indent=1, default=str), name)
 
 
+@dataclass(frozen=True)
+class MonitoredModel:
+    """The champion a window was measured against."""
+
+    name: str
+    version: str
+    as_of: pd.Timestamp  # its training date: the reference period ends there
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "version": self.version, "as_of": str(self.as_of)}
+
+
+@dataclass(frozen=True)
+class Reevaluation:
+    """One re-evaluation: the evaluation window, the challenger (if one was trained), the
+    gate's verdict, and the champion before and after."""
+
+    as_of: pd.Timestamp  # data cut-off
+    signals: list[str]  # the alert signals that triggered it (none: on demand)
+    window: promotion.EvaluationWindow
+    outcome: str  # promoted challenger | kept champion | skipped: …
+    reasons: list[str]  # every gate check, or why nothing was trained
+    champion_version_before: str
+    champion_version_after: str | None
+    challenger_version: str | None = None  # None: skipped, nothing trained
+    gate: promotion.GateDecision | None = None  # None: skipped
+    mlflow_run_id: str | None = None  # set once the decision is recorded
+
+    @property
+    def evaluated_on(self) -> str:
+        return f"{self.window.start} → {self.window.end}"
+
+    @property
+    def promoted(self) -> bool:
+        return self.gate is not None and self.gate.promote
+
+    @property
+    def champion_score(self) -> float | None:
+        return self.gate.champion_score if self.gate is not None else None
+
+    @property
+    def challenger_score(self) -> float | None:
+        return self.gate.challenger_score if self.gate is not None else None
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"{self.outcome}: champion {self.champion_version_before} → "
+            f"{self.champion_version_after}; {promotion.GATE_METRIC} champion "
+            f"{format_metric(self.champion_score, 4)} vs challenger "
+            f"{format_metric(self.challenger_score, 4)} on {self.evaluated_on}"
+        )
+
+    def logged_decision(self) -> dict:
+        """What ``reevaluation/decision.json`` holds."""
+        decision = {
+            "triggered": True,
+            "as_of": str(self.as_of),
+            "signals": self.signals,
+            "metric": promotion.GATE_METRIC,
+            "evaluated_on": self.evaluated_on,
+            "champion_version_before": self.champion_version_before,
+            "champion_version_after": self.champion_version_after,
+            "challenger_version": self.challenger_version,
+            "champion_score": self.champion_score,
+            "challenger_score": self.challenger_score,
+            "promoted": self.promoted,
+            "reasons": self.reasons,
+        }
+        if self.gate is not None:  # the side-by-side comparison, when there was one
+            decision["per_category"] = self.gate.per_category
+            decision["gated_categories"] = self.gate.categories
+        return {**decision, "outcome": self.outcome, "summary": self.summary}
+
+    def to_dict(self) -> dict:
+        return {**self.logged_decision(), "mlflow_run_id": self.mlflow_run_id}
+
+
+@dataclass(frozen=True)
+class MonitoringRun:
+    """One ``monitor`` run: the window's report against the champion, the drift episode,
+    and what an alert set off (the event, an inline re-evaluation)."""
+
+    report: WindowReport
+    model: MonitoredModel
+    drift_since: str | None  # start of the episode of alerting windows; None: no alert
+    mlflow_run_id: str | None = None  # set once recorded
+    event_id: str | None = None
+    reevaluation: Reevaluation | None = None
+
+    @property
+    def alert(self) -> bool:
+        return self.report.assessment.alert
+
+    @property
+    def alert_signals(self) -> list[str]:
+        return self.report.assessment.alert_signals
+
+    @property
+    def status(self) -> str:
+        return self.report.assessment.status
+
+    def logged_report(self) -> dict:
+        """What ``drift/report.json`` holds and ``drift/report.html`` shows."""
+        return {
+            **self.report.to_dict(),
+            "model": self.model.to_dict(),
+            "drift_since": self.drift_since,
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            **self.logged_report(),
+            "mlflow_run_id": self.mlflow_run_id,
+            "event_id": self.event_id,
+            "reevaluation": self.reevaluation.to_dict() if self.reevaluation else None,
+        }
+
+
 @flow(name="monitor")
 def monitor(
     settings: Settings | None = None,
     window_end: str | None = None,
     window_days: int | None = None,
     reevaluation: str | None = None,
-) -> dict:
+) -> MonitoringRun:
     """Drift of the latest window (or the one ending at ``window_end``) against the
     champion's reference period; on alert, emit the event and maybe re-evaluate inline.
 
@@ -132,92 +236,107 @@ def monitor(
     """
     settings = _settings(settings)
     logger = get_run_logger()
+    # First: without a champion there is nothing to measure against, and nothing is recorded.
+    champion = load_champion(settings)
     tables = lake_tables(settings)
     end = pd.Timestamp(window_end) if window_end else latest_end(tables["features"])
     start = end - pd.Timedelta(days=window_days or settings.monitor_window_days)
-    champion = load_champion(settings)
-    version, model = champion.version, champion.model
-    as_of = pd.Timestamp(model.metadata["as_of"])
+    run = measure_window(settings, champion, tables, (start, end))
+    run = replace(run, mlflow_run_id=record_monitoring(settings, run))
+    logger.info("window %s → %s: %s %s", start, end, run.status, run.alert_signals or "")
+    if run.alert:
+        run = follow_alert(settings, run, reevaluation or reevaluation_mode(settings))
+    return run
+
+
+def measure_window(
+    settings: Settings,
+    champion: RegisteredRiskModel,
+    tables: dict[str, pd.DataFrame],
+    window: tuple[pd.Timestamp, pd.Timestamp],
+) -> MonitoringRun:
+    """The window's report against the champion's reference period, not yet recorded."""
+    start, end = window
+    as_of = pd.Timestamp(champion.model.metadata["as_of"])
     reference = (as_of - pd.Timedelta(days=settings.monitor_reference_days), as_of)
     known = tables["outcomes"][tables["outcomes"]["inspected_at"] < end]
-    report = drift.monitor_window(
-        model,
+    report = monitor_window(
+        champion.model,
         tables["features"],
         tables["declarations"],
         known,
-        (start, end),
+        window,
         reference,
-        thresholds(settings),
+        Thresholds.for_settings(settings),
         settings.inspection_capacity,
         DECLARATIONS,
     )
-    report["model"] = {"name": settings.model_name, "version": version, "as_of": str(as_of)}
     # A drift episode runs over consecutive alerting windows of the same champion; the
     # re-evaluation compares models on the episode, not only on its latest week.
-    report["drift_since"] = (
-        _episode_start(settings, version, start) or str(start) if report["alert"] else None
+    drift_since = (
+        _episode_start(settings, champion.version, start) or str(start)
+        if report.assessment.alert
+        else None
     )
+    model = MonitoredModel(settings.model_name, champion.version, as_of)
+    return MonitoringRun(report, model, drift_since)
 
+
+def record_monitoring(settings: Settings, run: MonitoringRun) -> str:
+    """The window as a ``monitor`` run of the monitoring experiment; its run id."""
+    report, logged = run.report, run.logged_report()
     configure(settings, settings.monitoring_experiment)
-    with mlflow.start_run(run_name=f"monitor {start:%Y-%m-%d}") as run:
+    with mlflow.start_run(run_name=f"monitor {report.window.start:%Y-%m-%d}") as mlflow_run:
         mlflow.set_tags(
             {
                 "customs_risk.kind": "monitor",
                 "model_name": settings.model_name,
-                "model_version": version,
-                "status": report["status"],
-                "alert": str(report["alert"]).lower(),
-                "alert_signals": ",".join(report["alert_signals"])[:500],
+                "model_version": run.model.version,
+                "status": run.status,
+                "alert": str(run.alert).lower(),
+                "alert_signals": ",".join(run.alert_signals)[:500],
             }
         )
         mlflow.log_params(
             {
-                "window_start": str(start),
-                "window_end": str(end),
-                "reference_start": str(reference[0]),
-                "reference_end": str(reference[1]),
-                "rows": report["window"]["rows"],
-                "drift_since": report["drift_since"],
+                "window_start": str(report.window.start),
+                "window_end": str(report.window.end),
+                "reference_start": str(report.reference.start),
+                "reference_end": str(report.reference.end),
+                "rows": report.window.rows,
+                "drift_since": run.drift_since,
             }
         )
-        metrics = {f"score_psi.{s['category']}": s["psi"] for s in report["scores"]}
+        metrics = {f"score_psi.{s.category}": s.psi for s in report.scores}
+        metrics.update({f"outcome_z.{o.category}": o.calibration_z for o in report.outcomes})
         metrics.update(
-            {f"outcome_z.{o['category']}": o["calibration_z"] for o in report["outcomes"]}
+            {f"precision_matured.{o.category}": o.precision_at_rate for o in report.outcomes}
         )
-        metrics.update(
-            {
-                f"precision_matured.{o['category']}": o["precision_at_rate"]
-                for o in report["outcomes"]
-            }
-        )
-        metrics["max_input_psi"] = max((f["psi"] for f in report["inputs"]), default=0.0)
-        metrics["alert_signals"] = len(report["alert_signals"])
+        metrics["max_input_psi"] = max((f.psi for f in report.inputs), default=0.0)
+        metrics["alert_signals"] = len(run.alert_signals)
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
-        _log_json("drift/report.json", report)
-        mlflow.log_text(render_html(report), "drift/report.html")
-    report["mlflow_run_id"] = run.info.run_id
-    logger.info(
-        "window %s → %s: %s %s", start, end, report["status"], report["alert_signals"] or ""
-    )
+        _log_json("drift/report.json", logged)
+        mlflow.log_text(render_html(logged), "drift/report.html")
+    return mlflow_run.info.run_id
 
-    report["event_id"] = None
-    report["reevaluation"] = None
-    if report["alert"]:
-        report["event_id"] = emit_drift_event(report, settings)
-        mode = reevaluation or reevaluation_mode(settings)
-        if mode == "inline":
-            result = reevaluate(
-                settings,
-                as_of=str(end),
-                since=report["drift_since"],
-                signals=report["alert_signals"],
-            )
-            report["reevaluation"] = result
-            client = use_store(settings)
-            client.set_tag(run.info.run_id, "reevaluation.outcome", result["outcome"])
-        else:
-            logger.info("drift event %s emitted; re-evaluation left to its trigger", DRIFT_EVENT)
-    return report
+
+def follow_alert(settings: Settings, run: MonitoringRun, mode: str) -> MonitoringRun:
+    """Emit the drift event; re-evaluate now if ``mode`` is ``inline`` (else the event's
+    trigger, if any, does)."""
+    event_id = emit_drift_event(run.logged_report(), settings)
+    if mode != "inline":
+        get_run_logger().info(
+            "drift event %s emitted; re-evaluation left to its trigger", DRIFT_EVENT
+        )
+        return replace(run, event_id=event_id)
+    result = reevaluate(
+        settings,
+        as_of=str(run.report.window.end),
+        since=run.drift_since,
+        signals=run.alert_signals,
+    )
+    use_store(settings).set_tag(run.mlflow_run_id, "reevaluation.outcome", result.outcome)
+    return replace(run, event_id=event_id, reevaluation=result)
 
 
 def _runs(settings: Settings, filter_string: str) -> list:
@@ -265,7 +384,7 @@ def reevaluate(
     since: str | None = None,
     signals: list[str] | None = None,
     force: bool = False,
-) -> dict:
+) -> Reevaluation:
     """Train a challenger on data up to the latest matured window, compare it with the
     champion on that window, and promote it if it passes the gate.
 
@@ -275,124 +394,146 @@ def reevaluate(
     settings = _settings(settings)
     logger = get_run_logger()
     tables = lake_tables(settings)
-    features, outcomes = tables["features"], tables["outcomes"]
-    as_of_ts = pd.Timestamp(as_of) if as_of else latest_end(features)
+    as_of_ts = pd.Timestamp(as_of) if as_of else latest_end(tables["features"])
     champion = load_champion(settings)
-    champion_version, champion_model = champion.version, champion.model
-    champion_as_of = pd.Timestamp(champion_model.metadata["as_of"])
+    champion_as_of = pd.Timestamp(champion.model.metadata["as_of"])
     earliest = max(pd.Timestamp(since), champion_as_of) if since else champion_as_of
     window = promotion.evaluation_window(as_of_ts, settings.reevaluation_window_days, earliest)
-    result = {
-        "triggered": True,
-        "as_of": str(as_of_ts),
-        "signals": signals or [],
-        "metric": promotion.GATE_METRIC,
-        "evaluated_on": f"{window.start} → {window.end}",
-        "champion_version_before": champion_version,
-        "champion_version_after": champion_version,
-        "challenger_version": None,
-        "champion_score": None,
-        "challenger_score": None,
-        "promoted": False,
-    }
+    signals = signals or []
+    wait = _reason_to_wait(settings, champion.model, tables, window, force)
+    if wait is not None:
+        outcome, reasons = wait
+        result = Reevaluation(
+            as_of=as_of_ts,
+            signals=signals,
+            window=window,
+            outcome=outcome,
+            reasons=reasons,
+            champion_version_before=champion.version,
+            champion_version_after=None,  # read back from the registry below
+        )
+    else:
+        result = challenge_champion(settings, champion, tables, window, signals)
+    result = replace(result, champion_version_after=resolve_alias(settings, CHAMPION))
+    result = replace(result, mlflow_run_id=record_reevaluation(settings, result))
+    logger.info("re-evaluation: %s", result.summary)
+    return result
 
-    last = None if force else _last_kept(settings, as_of_ts)
-    # What the challenger may read: declarations before the cut-off (logged as its input).
-    declared = features[features["declared_at"] < as_of_ts]
-    known = labelled_rows(declared, outcomes, as_of_ts)
+
+def _reason_to_wait(
+    settings: Settings,
+    champion: RiskModel,
+    tables: dict[str, pd.DataFrame],
+    window: promotion.EvaluationWindow,
+    force: bool,
+) -> tuple[str, list[str]] | None:
+    """Why no challenger is trained now (cool-down, labels still maturing), or None."""
+    as_of = window.end
+    last = None if force else _last_kept(settings, as_of)
+    known = labelled_rows(_declared_before(tables["features"], as_of), tables["outcomes"], as_of)
     in_window = known[known["declared_at"] >= window.start]
-    positives = {c: int(in_window[f"finding_{c}"].sum()) for c in champion_model.categories}
-    wait = promotion.reason_to_wait(
-        as_of_ts,
+    positives = {c: int(in_window[f"finding_{c}"].sum()) for c in champion.categories}
+    return promotion.reason_to_wait(
+        as_of,
         last,
         pd.Timedelta(days=settings.reevaluation_cooldown_days),
         positives,
         settings.gate_min_positives,
     )
-    if wait is not None:
-        result["outcome"], result["reasons"] = wait
-    else:
-        trained = promotion.train_challenger(
-            features,
-            outcomes,
-            window,
-            TrainingConfig.for_settings(settings),
-            settings.reevaluation_holdout_days,
-        )
-        lineage = {
-            "features_path": str(DataLake(settings.data_dir).features),
-            "as_of": str(as_of_ts),
-            "reason": f"re-evaluation after drift: {', '.join(signals or []) or 'on demand'}",
-        }
-        registered = promotion.register(
-            trained, settings, lineage=lineage, training_features=declared, gate=False
-        )
-        decision = promotion.decide(
-            champion_model,
-            trained.model,
-            trained.test_features,
-            promotion.GateConfig.for_settings(settings),
-        )
-        result.update(
-            {
-                "challenger_version": registered.version,
-                "champion_score": decision.champion_score,
-                "challenger_score": decision.challenger_score,
-                "promoted": decision.promote,
-                "reasons": decision.reasons,
-                "per_category": decision.per_category,
-                "gated_categories": decision.categories,
-                "outcome": "promoted challenger" if decision.promote else "kept champion",
-            }
-        )
-        if decision.promote:
-            result.update(promote_version(settings, registered.version))
-        tag_version(
-            settings,
-            registered.version,
-            {
-                "reevaluation.outcome": result["outcome"],
-                "reevaluation.evaluated_on": result["evaluated_on"],
-                "reevaluation.reasons": " | ".join(decision.reasons),
-            },
-        )
-    result["champion_version_after"] = resolve_alias(settings, CHAMPION)
-    result["summary"] = (
-        f"{result['outcome']}: champion {result['champion_version_before']} → "
-        f"{result['champion_version_after']}; {promotion.GATE_METRIC} champion "
-        f"{format_metric(result['champion_score'], 4)} vs challenger "
-        f"{format_metric(result['challenger_score'], 4)} "
-        f"on {result['evaluated_on']}"
-    )
 
+
+def _declared_before(features: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    # What the challenger may read: declarations before the cut-off (logged as its input).
+    return features[features["declared_at"] < as_of]
+
+
+def challenge_champion(
+    settings: Settings,
+    champion: RegisteredRiskModel,
+    tables: dict[str, pd.DataFrame],
+    window: promotion.EvaluationWindow,
+    signals: list[str],
+) -> Reevaluation:
+    """Train and register a challenger, put both models through the gate on the
+    evaluation window, and promote the challenger if it passes."""
+    as_of = window.end
+    trained = promotion.train_challenger(
+        tables["features"],
+        tables["outcomes"],
+        window,
+        TrainingConfig.for_settings(settings),
+        settings.reevaluation_holdout_days,
+    )
+    lineage = {
+        "features_path": str(DataLake(settings.data_dir).features),
+        "as_of": str(as_of),
+        "reason": f"re-evaluation after drift: {', '.join(signals) or 'on demand'}",
+    }
+    readable = _declared_before(tables["features"], as_of)
+    registered = promotion.register(
+        trained, settings, lineage=lineage, training_features=readable, gate=False
+    )
+    gate = promotion.decide(
+        champion.model,
+        trained.model,
+        trained.test_features,
+        promotion.GateConfig.for_settings(settings),
+    )
+    outcome = "promoted challenger" if gate.promote else "kept champion"
+    before = champion.version
+    if gate.promote:
+        before = promote_version(settings, registered.version)["champion_version_before"]
+    result = Reevaluation(
+        as_of=as_of,
+        signals=signals,
+        window=window,
+        outcome=outcome,
+        reasons=gate.reasons,
+        champion_version_before=before,
+        champion_version_after=None,  # read back from the registry once settled
+        challenger_version=registered.version,
+        gate=gate,
+    )
+    tag_version(
+        settings,
+        registered.version,
+        {
+            "reevaluation.outcome": outcome,
+            "reevaluation.evaluated_on": result.evaluated_on,
+            "reevaluation.reasons": " | ".join(gate.reasons),
+        },
+    )
+    return result
+
+
+def record_reevaluation(settings: Settings, result: Reevaluation) -> str:
+    """The decision as a ``reevaluation`` run of the monitoring experiment; its run id."""
     configure(settings, settings.monitoring_experiment)
-    with mlflow.start_run(run_name=f"reevaluate {as_of_ts:%Y-%m-%d}") as run:
+    with mlflow.start_run(run_name=f"reevaluate {result.as_of:%Y-%m-%d}") as run:
         mlflow.set_tags(
             {
                 "customs_risk.kind": "reevaluation",
                 "model_name": settings.model_name,
-                "outcome": result["outcome"],
-                "promoted": str(result["promoted"]).lower(),
-                "champion_version_before": champion_version,
-                "champion_version_after": str(result["champion_version_after"]),
-                "challenger_version": str(result["challenger_version"]),
+                "outcome": result.outcome,
+                "promoted": str(result.promoted).lower(),
+                "champion_version_before": result.champion_version_before,
+                "champion_version_after": str(result.champion_version_after),
+                "challenger_version": str(result.challenger_version),
             }
         )
         mlflow.log_params(
             {
-                "as_of": str(as_of_ts),
-                "evaluation_start": str(window.start),
-                "evaluation_end": str(window.end),
-                "signals": ",".join(signals or [])[:500],
+                "as_of": str(result.as_of),
+                "evaluation_start": str(result.window.start),
+                "evaluation_end": str(result.window.end),
+                "signals": ",".join(result.signals)[:500],
             }
         )
-        scores = {"champion_score": result["champion_score"]}
-        scores["challenger_score"] = result["challenger_score"]
+        scores = {"champion_score": result.champion_score}
+        scores["challenger_score"] = result.challenger_score
         mlflow.log_metrics({k: float(v) for k, v in scores.items() if v is not None and v == v})
-        _log_json("reevaluation/decision.json", result)
-    result["mlflow_run_id"] = run.info.run_id
-    logger.info("re-evaluation: %s", result["summary"])
-    return result
+        _log_json("reevaluation/decision.json", result.logged_decision())
+    return run.info.run_id
 
 
 @flow(name="rollback")

@@ -30,8 +30,8 @@ from config.settings import Settings
 from models.registry import CHAMPION, load_version, resolve_alias, use_store
 from models.training import TrainingConfig, labelled_rows, train_risk_model
 from pipelines.flows import build_features, ingest_and_validate
-from pipelines.monitoring import lake_tables, monitor
-from reassessment.promotion import register
+from pipelines.monitoring import Reevaluation, lake_tables, monitor
+from reassessment.promotion import GATE_METRIC, register
 from sources.generator import GeneratorConfig, generate
 from sources.lake import DataLake, replace_layer
 
@@ -105,27 +105,64 @@ def drift_scenario(
     config = config or ScenarioConfig()
     logger = get_run_logger()
     started = time.perf_counter()
+    tables = prepare_lake(settings, config)
+    shift = pd.Timestamp(config.shift_date)
+    first = shift - config.stable_weeks * WEEK
+    champion = train_first_champion(settings, config, tables, first)
+    logger.info("champion: version %s trained as of %s", champion, first)
+    prepared = time.perf_counter() - started
+
+    windows, reevaluations = replay_windows(settings, config, tables["features"], first)
+    report = scenario_report(settings, config, tables, windows, reevaluations, champion)
+    report["seconds"] = {"prepare": prepared, "total": time.perf_counter() - started}
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(report, indent=1, default=str))
+    logger.info(
+        "scenario: %d stable windows, %d false alarms, first alert after shift %s; %s",
+        report["stable_windows"],
+        report["false_alarms"],
+        report["first_alert_after_shift"],
+        report["reevaluation"].get("summary"),
+    )
+    return report
+
+
+def prepare_lake(settings: Settings, config: ScenarioConfig) -> dict[str, pd.DataFrame]:
+    """Generate with the shift switch, validate and build features (the normal cycle) in
+    the scenario's lake; its tables."""
     lake = DataLake(settings.data_dir)
     replace_layer(generate(config.generator).frames(), lake.raw)
     ingest_and_validate(settings)
     build_features(settings)
-    tables = lake_tables(settings)
-    features, outcomes = tables["features"], tables["outcomes"]
+    return lake_tables(settings)
 
-    shift = pd.Timestamp(config.shift_date)
-    first = shift - config.stable_weeks * WEEK
+
+def train_first_champion(
+    settings: Settings,
+    config: ScenarioConfig,
+    tables: dict[str, pd.DataFrame],
+    as_of: pd.Timestamp,
+) -> str:
+    """Train and register the scenario's first champion as of ``as_of``; its version."""
+    features = tables["features"]
     _reset_registered_model(settings)
     trained = train_risk_model(
-        features[features["declared_at"] < first],
-        outcomes,
-        first,
+        features[features["declared_at"] < as_of],
+        tables["outcomes"],
+        as_of,
         TrainingConfig.for_settings(settings),
     )
-    lineage = {"scenario": json.dumps(asdict(config)), "as_of": str(first)}
-    registered = register(trained, settings, lineage=lineage)
-    logger.info("champion: version %s trained as of %s", registered.version, first)
-    prepared = time.perf_counter() - started
+    lineage = {"scenario": json.dumps(asdict(config)), "as_of": str(as_of)}
+    return register(trained, settings, lineage=lineage).version
 
+
+def replay_windows(
+    settings: Settings, config: ScenarioConfig, features: pd.DataFrame, first: pd.Timestamp
+) -> tuple[list[dict], list[Reevaluation]]:
+    """Weekly windows from ``first`` through the ``monitor`` flow, re-evaluating inline;
+    each window's row of the report, and every re-evaluation."""
+    shift = pd.Timestamp(config.shift_date)
     data_end = features["declared_at"].max()
     windows, reevaluations = [], []
     promoted_at = None
@@ -136,39 +173,49 @@ def drift_scenario(
             break
         if promoted_at is not None and len(windows) - promoted_at >= config.weeks_after_promotion:
             break
-        report = monitor(settings, window_end=str(start + WEEK), reevaluation="inline")
-        reevaluation = report["reevaluation"]
+        run = monitor(settings, window_end=str(start + WEEK), reevaluation="inline")
+        reevaluation = run.reevaluation
         windows.append(
             {
                 "start": str(start),
                 "end": str(start + WEEK),
                 "after_shift": bool(start >= shift),
-                "alert": bool(report["alert"]),
-                "status": report["status"],
-                "signals": report["alert_signals"],
-                "champion_version": report["model"]["version"],
-                "reevaluation": reevaluation["outcome"] if reevaluation else None,
+                "alert": bool(run.alert),
+                "status": run.status,
+                "signals": run.alert_signals,
+                "champion_version": run.model.version,
+                "reevaluation": reevaluation.outcome if reevaluation else None,
             }
         )
         if reevaluation:
             reevaluations.append(reevaluation)
-            if reevaluation["promoted"] and promoted_at is None:
+            if reevaluation.promoted and promoted_at is None:
                 promoted_at = len(windows)
         start += WEEK
+    return windows, reevaluations
 
+
+def scenario_report(
+    settings: Settings,
+    config: ScenarioConfig,
+    tables: dict[str, pd.DataFrame],
+    windows: list[dict],
+    reevaluations: list[Reevaluation],
+    first_champion: str,
+) -> dict:
+    """False alarms before the shift, the first alert after it, the decisive
+    re-evaluation, the shifted segment and the registry (timings are added by the flow)."""
+    shift = pd.Timestamp(config.shift_date)
     before = [w for w in windows if not w["after_shift"]]
     after = [w for w in windows if w["after_shift"]]
-    first_alert = next((i for i, w in enumerate(after) if w["alert"]), None)
-    decisive = next((r for r in reevaluations if r["promoted"]), None)
-    decisive = decisive or next(
-        (r for r in reversed(reevaluations) if r["challenger_version"]), None
-    )
-    report = {
+    decisive = next((r for r in reevaluations if r.promoted), None)
+    decisive = decisive or next((r for r in reversed(reevaluations) if r.challenger_version), None)
+    return {
         "shift_date": config.shift_date,
         "windows": windows,
         "stable_windows": len(before),
         "false_alarms": sum(w["alert"] for w in before),
-        "first_alert_after_shift": first_alert,
+        "first_alert_after_shift": next((i for i, w in enumerate(after) if w["alert"]), None),
         "reevaluation": _reevaluation_summary(decisive, reevaluations),
         "reevaluations": [_attempt(r) for r in reevaluations],
         "shifted_segment": shifted_segment(
@@ -177,7 +224,7 @@ def drift_scenario(
             shift,
             pd.Timestamp(windows[-1]["end"]) if windows else shift,
             {
-                "first_champion": registered.version,
+                "first_champion": first_champion,
                 "final_champion": resolve_alias(settings, CHAMPION),
             },
         ),
@@ -187,19 +234,7 @@ def drift_scenario(
             "tracking_uri": settings.resolved_tracking_uri,
         },
         "config": asdict(config),
-        "seconds": {"prepare": prepared, "total": time.perf_counter() - started},
     }
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(json.dumps(report, indent=1, default=str))
-    logger.info(
-        "scenario: %d stable windows, %d false alarms, first alert after shift %s; %s",
-        report["stable_windows"],
-        report["false_alarms"],
-        first_alert,
-        report["reevaluation"].get("summary"),
-    )
-    return report
 
 
 def shifted_segment(
@@ -238,7 +273,8 @@ def shifted_segment(
     return out
 
 
-def _attempt(result: dict) -> dict:
+def _attempt(result: Reevaluation) -> dict:
+    decision = result.logged_decision()
     keys = (
         "as_of",
         "outcome",
@@ -250,28 +286,29 @@ def _attempt(result: dict) -> dict:
         "champion_version_after",
         "challenger_version",
     )
-    return {k: result.get(k) for k in keys}
+    return {k: decision[k] for k in keys}
 
 
-def _reevaluation_summary(decisive: dict | None, attempts: list[dict]) -> dict:
+def _reevaluation_summary(decisive: Reevaluation | None, attempts: list[Reevaluation]) -> dict:
     if decisive is None:
         return {
             "triggered": bool(attempts),
-            "metric": "auc_pr",
+            "metric": GATE_METRIC,
             "evaluated_on": None,
             "champion_score": None,
             "challenger_score": None,
             "promoted": False,
-            "champion_version_before": attempts[0]["champion_version_before"] if attempts else None,
-            "champion_version_after": attempts[-1]["champion_version_after"] if attempts else None,
+            "champion_version_before": attempts[0].champion_version_before if attempts else None,
+            "champion_version_after": attempts[-1].champion_version_after if attempts else None,
             "summary": "no challenger was trained",
         }
+    decision = decisive.logged_decision()
     return {
         "triggered": True,
         **_attempt(decisive),
-        "metric": decisive["metric"],
-        "gated_categories": decisive.get("gated_categories"),
-        "reasons": decisive.get("reasons"),
-        "per_category": decisive.get("per_category"),
-        "summary": decisive["summary"],
+        "metric": decision["metric"],
+        "gated_categories": decision.get("gated_categories"),
+        "reasons": decision.get("reasons"),
+        "per_category": decision.get("per_category"),
+        "summary": decision["summary"],
     }

@@ -156,14 +156,15 @@ def train_challenger(
 
 @dataclass(frozen=True)
 class GateConfig:
-    """The promotion gate's parameters (settings ``CUSTOMS_RISK_GATE_*``)."""
+    """The promotion gate's parameters: settings ``CUSTOMS_RISK_GATE_*`` and the seed,
+    through :meth:`for_settings`; only the bootstrap size is not a setting."""
 
-    min_gain: float = 0.0  # the challenger's mean AUC-PR must exceed the champion's by more
-    min_positives: int = 10  # positives a category needs in the window to be compared
+    min_gain: float  # the challenger's mean AUC-PR must exceed the champion's by more
+    min_positives: int  # positives a category needs in the window to be compared
+    worse_confidence: float  # a category is "significantly worse" at this confidence
+    ece_tolerance: float  # ECE rise that matters; smaller ones are not "worse"
+    seed: int
     bootstrap: int = 200  # paired resamples for the per-category guardrail
-    worse_confidence: float = 0.95  # a category is "significantly worse" at this confidence
-    ece_tolerance: float = 0.01  # ECE rise that matters; smaller ones are not "worse"
-    seed: int = 271
 
     @classmethod
     def for_settings(cls, settings: Settings) -> GateConfig:
@@ -203,7 +204,52 @@ def decide(
     """Compare both models side by side on ``rows`` (labelled) and apply the gate."""
     champion_p = champion.predict_proba(champion.spec.encode(rows))
     challenger_p = challenger.predict_proba(challenger.spec.encode(rows))
-    per_category, gated = {}, []
+    per_category = side_by_side(rows, champion_p, challenger_p, gate)
+    gated = [c for c, entry in per_category.items() if entry["gated"]]
+    checks = [coverage_check(champion, challenger)]
+    if not gated:
+        checks.append(
+            {
+                "check": "evidence",
+                "passed": False,
+                "reason": f"no category has {gate.min_positives} positives in the window "
+                "(labels still maturing): nothing to compare",
+            }
+        )
+        return GateDecision(
+            False, GATE_METRIC, float("nan"), float("nan"), [], checks, per_category
+        )
+
+    def mean(name: str) -> float:
+        return float(np.mean([per_category[c][name][GATE_METRIC] for c in gated]))
+
+    champion_score, challenger_score = mean("champion"), mean("challenger")
+    better = challenger_score > champion_score + gate.min_gain
+    checks.append(
+        {
+            "check": "better",
+            "passed": better,
+            "reason": f"mean {GATE_METRIC} over {', '.join(gated)}: challenger "
+            f"{challenger_score:.4f} vs champion {champion_score:.4f} (needs > champion + "
+            f"{gate.min_gain})",
+        }
+    )
+    checks += no_category_worse_checks(per_category, gated, gate)
+    promote = all(c["passed"] for c in checks)
+    return GateDecision(
+        promote, GATE_METRIC, champion_score, challenger_score, gated, checks, per_category
+    )
+
+
+def side_by_side(
+    rows: pd.DataFrame,
+    champion_p: dict[str, np.ndarray],
+    challenger_p: dict[str, np.ndarray],
+    gate: GateConfig,
+) -> dict[str, dict]:
+    """Per category either model scores: both models' metrics on the same rows, whether it
+    is gated (both score it, enough positives) and, if so, the paired bootstrap."""
+    per_category = {}
     for category in RISK_CATEGORIES:
         if category not in champion_p and category not in challenger_p:
             continue
@@ -218,7 +264,6 @@ def decide(
         enough = gate.min_positives <= y.sum() < len(y)
         entry["gated"] = both and enough
         if entry["gated"]:
-            gated.append(category)
             entry["p_challenger_worse"] = paired_bootstrap_worse(
                 y,
                 champion_p[category],
@@ -228,49 +273,27 @@ def decide(
                 gate.ece_tolerance,
             )
         per_category[category] = entry
+    return per_category
 
-    checks = []
+
+def coverage_check(champion: RiskModel, challenger: RiskModel) -> dict:
+    """The challenger scores every category the champion scores."""
     dropped = sorted(set(champion.categories) - set(challenger.categories))
-    checks.append(
-        {
-            "check": "coverage",
-            "passed": not dropped,
-            "reason": "the challenger scores every category the champion scores"
-            if not dropped
-            else f"the challenger does not score {', '.join(dropped)}",
-        }
-    )
-    if not gated:
-        checks.append(
-            {
-                "check": "evidence",
-                "passed": False,
-                "reason": f"no category has {gate.min_positives} positives in the window "
-                "(labels still maturing): nothing to compare",
-            }
-        )
-        return GateDecision(
-            False, GATE_METRIC, float("nan"), float("nan"), [], checks, per_category
-        )
+    return {
+        "check": "coverage",
+        "passed": not dropped,
+        "reason": "the challenger scores every category the champion scores"
+        if not dropped
+        else f"the challenger does not score {', '.join(dropped)}",
+    }
 
-    def mean(name: str, key: str) -> float:
-        return float(np.mean([per_category[c][name][key] for c in gated]))
 
-    champion_score, challenger_score = (
-        mean("champion", GATE_METRIC),
-        mean("challenger", GATE_METRIC),
-    )
-    better = challenger_score > champion_score + gate.min_gain
-    checks.append(
-        {
-            "check": "better",
-            "passed": better,
-            "reason": f"mean {GATE_METRIC} over {', '.join(gated)}: challenger "
-            f"{challenger_score:.4f} vs champion {champion_score:.4f} (needs > champion + "
-            f"{gate.min_gain})",
-        }
-    )
+def no_category_worse_checks(
+    per_category: dict[str, dict], gated: list[str], gate: GateConfig
+) -> list[dict]:
+    """No gated category significantly worse in ranking (AUC-PR) or calibration (ECE)."""
     confidence = gate.worse_confidence
+    checks = []
     for metric, words in (
         ("auc_pr", "ranking (AUC-PR)"),
         ("ece", f"calibration (ECE + {gate.ece_tolerance})"),
@@ -286,10 +309,7 @@ def decide(
                 else f"{words} significantly worse on {', '.join(worse)}",
             }
         )
-    promote = all(c["passed"] for c in checks)
-    return GateDecision(
-        promote, GATE_METRIC, champion_score, challenger_score, gated, checks, per_category
-    )
+    return checks
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,8 @@ def _records(records: list[dict], columns: list[tuple[str, str]], classes=None) 
 
 
 def render_html(report: dict) -> str:
-    """The report of :func:`reassessment.drift.monitor_window` (plus ``model``) as HTML."""
+    """The report of :func:`reassessment.monitoring_window.monitor_window` (plus
+    ``model``) as HTML."""
     window, reference = report["window"], report["reference"]
     model = report.get("model", {})
     status = report["status"]

@@ -9,7 +9,10 @@ from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from models.registry import load_version, resolve_alias
+from models.training import FITTED_WINDOWS
+from pipelines import monitoring
 from pipelines.monitoring import effectiveness_report, reevaluation_mode
+from sources.lake import DataLake
 
 pytestmark = pytest.mark.integration
 
@@ -98,6 +101,13 @@ def test_reevaluation_decisions_and_reasons_are_recorded(drift_run):
     for v in ("1", decision["challenger_version"]):
         metadata = load_version(settings, v).metadata
         assert metadata["inspection_capacity"] == settings.inspection_capacity != 0.05
+    # The challenger's test window is the evaluation window, and it trained, early-stopped
+    # and calibrated only on declarations before it.
+    windows = load_version(settings, decision["challenger_version"]).metadata["windows"]
+    evaluation_start = pd.Timestamp(decision["evaluated_on"].split(" → ")[0])
+    assert pd.Timestamp(windows["test"][0]) == evaluation_start
+    for name in FITTED_WINDOWS:
+        assert pd.Timestamp(windows[name][1]) < evaluation_start, name
     assert "promoted challenger" in promoted[0].data.tags["outcome"]
 
 
@@ -148,3 +158,30 @@ def test_reevaluation_runs_inline_unless_a_prefect_server_is_configured(
     assert reevaluation_mode(settings) == "event"
     forced = settings.model_copy(update={"reevaluation_trigger": "inline"})
     assert reevaluation_mode(forced) == "inline"
+
+
+def test_monitor_without_a_champion_fails_clearly_and_records_nothing(
+    settings_for, tmp_path, prefect_harness, monkeypatch
+):
+    """A registered model without a champion: a clear error, no monitoring run (not even a
+    failed one) and no drift event."""
+    settings = settings_for(tmp_path)
+    MlflowClient(settings.resolved_tracking_uri).create_registered_model(settings.model_name)
+    lake = DataLake(settings.data_dir)  # a lake with one week, so only the champion lacks
+    week = pd.date_range("2025-07-07", periods=7, freq="D")
+    lake.features.parent.mkdir(parents=True)
+    lake.validated.mkdir(parents=True)
+    pd.DataFrame({"declared_at": week}).to_parquet(lake.features)
+    pd.DataFrame({"declared_at": week}).to_parquet(lake.source_path(lake.validated, "declarations"))
+    outcomes = pd.DataFrame({"inspected_at": week, "outcome_known_at": week})
+    outcomes.to_parquet(lake.source_path(lake.validated, "inspection_outcomes"))
+    emitted = []
+    monkeypatch.setattr(monitoring, "emit_drift_event", lambda *args: emitted.append(args))
+
+    with pytest.raises(LookupError, match=f"no 'champion' alias on {settings.model_name}"):
+        monitoring.monitor(settings, reevaluation="inline")
+
+    client = MlflowClient(tracking_uri=settings.resolved_tracking_uri)
+    experiment = client.get_experiment_by_name(settings.monitoring_experiment)
+    assert experiment is None or not client.search_runs([experiment.experiment_id])
+    assert not emitted

@@ -1,5 +1,6 @@
 """The promotion gate never promotes a worse model; aliases promote and roll back."""
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -8,7 +9,9 @@ import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from config.settings import Settings
 from models import registry
+from models.training import FITTED_WINDOWS, TrainingConfig, labelled_rows
 from reassessment import promotion
 
 
@@ -45,7 +48,8 @@ def _constant(p: np.ndarray) -> np.ndarray:
     return np.full(len(p), p.mean())
 
 
-GATE = promotion.GateConfig(bootstrap=100)
+SETTINGS_GATE = promotion.GateConfig.for_settings(Settings())
+GATE = replace(SETTINGS_GATE, bootstrap=100)
 
 
 def test_a_better_challenger_is_promoted():
@@ -98,7 +102,7 @@ def test_a_calibration_change_below_the_tolerance_does_not_block_a_better_rankin
     rows, p, rng = _world(5)
     champion = FixedModel({c: _weaker(v, rng) for c, v in p.items()})
     challenger = FixedModel({c: np.minimum(v * 1.1, 1.0) for c, v in p.items()})
-    strict = promotion.GateConfig(bootstrap=100, ece_tolerance=0.0)
+    strict = replace(GATE, ece_tolerance=0.0)
     assert not promotion.decide(champion, challenger, rows, strict).promote
     decision = promotion.decide(champion, challenger, rows, GATE)
     assert decision.promote, decision.reasons
@@ -112,7 +116,7 @@ def test_dropping_a_category_or_lacking_evidence_is_refused():
     assert not decision.promote and "does not score ipr" in decision.reasons[0]
     few = rows.head(40)  # a handful of positives: nothing to compare
     decision = promotion.decide(
-        champion, FixedModel(p), few, promotion.GateConfig(min_positives=10)
+        champion, FixedModel(p), few, replace(SETTINGS_GATE, min_positives=10)
     )
     assert not decision.promote and decision.categories == []
 
@@ -276,3 +280,40 @@ def test_reason_to_wait_cool_down_then_maturing_labels():
     outcome, reasons = promotion.reason_to_wait(as_of, None, week, {"revenue": 9, "ipr": 2}, 10)
     assert outcome == "skipped: labels still maturing" and "revenue" in reasons[0]
     assert promotion.reason_to_wait(as_of, None, week, {}, 1)[0] == "skipped: labels still maturing"
+
+
+class _FitStopped(Exception):
+    """Raised by the fitting spy: what was handed to fitting is all the test needs."""
+
+
+def test_a_challenger_never_trains_stops_or_calibrates_on_its_evaluation_window(
+    small_features, small_sources, monkeypatch
+):
+    """Every row handed to fitting (training, early stopping, calibration) was declared
+    before the evaluation window, and none of the window's labelled items is among them."""
+    outcomes = small_sources["inspection_outcomes"]
+    window = promotion.evaluation_window(pd.Timestamp("2025-10-01"), 21)
+    handed = {}
+
+    def fitting_spy(windows, recent, as_of, config):
+        handed.update(windows)
+        raise _FitStopped
+
+    monkeypatch.setattr(promotion, "fit_windows", fitting_spy)
+    config = TrainingConfig.for_settings(Settings())
+    with pytest.raises(_FitStopped):
+        promotion.train_challenger(small_features, outcomes, window, config, 56)
+
+    labelled = labelled_rows(small_features, outcomes, window.end)
+    labelled = labelled[labelled["declared_at"] < window.end]
+    in_window = labelled[labelled["declared_at"] >= window.start]
+    assert len(in_window) > 50  # the window has labels that could have leaked
+    window_items = set(zip(in_window["declaration_id"], in_window["item_no"], strict=True))
+    assert set(handed) == set(FITTED_WINDOWS)
+    for name, rows in handed.items():
+        assert len(rows) > 0, name
+        assert (rows["declared_at"] < window.start).all(), name
+        items = set(zip(rows["declaration_id"], rows["item_no"], strict=True))
+        assert not items & window_items, name
+    # ... and every labelled row before the window is used, each once.
+    assert sum(len(rows) for rows in handed.values()) == len(labelled) - len(in_window)

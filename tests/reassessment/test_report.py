@@ -2,17 +2,18 @@
 
 import re
 
-from reassessment import drift
+from config.settings import Settings
+from reassessment import alert_policy, drift_measures
 from reassessment.report import render_html
 
 
 def _feature(name, psi, p=1e-12):
-    return drift.FeatureDrift(name, "numeric", psi, p, "ks", 0.0, 0.0)
+    return drift_measures.FeatureDrift(name, "numeric", psi, p, "ks", 0.0, 0.0)
 
 
 def _report(inputs, key) -> dict:
-    thresholds = drift.Thresholds()
-    assessment = drift.assess(inputs, [], [], [], key, thresholds, 1000)
+    thresholds = alert_policy.Thresholds.for_settings(Settings())
+    assessment = alert_policy.assess(inputs, [], [], [], key, thresholds, 1000)
     window = {"start": "2025-07-07", "end": "2025-07-14", "rows": 1000}
     return {
         "window": window,
