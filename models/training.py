@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score
 
-from config.settings import Settings
+from config.settings import Settings, declared_default
 from features.definitions import FEATURE_NAMES, FEATURE_VIEWS
 from features.spec import FeatureSpec
 from models import calibration
-from models.bundle import DEFAULT_INSPECTION_CAPACITY, CategoryModel, RiskModel, level_top_shares
+from models.bundle import CategoryModel, RiskModel, level_top_shares
 from models.metrics import (
     INSPECTION_RATES,
     classification_report,
@@ -37,11 +37,16 @@ MIN_EVAL_POSITIVES = 5  # positives each of early-stopping / calibration / test 
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Window shares, the positives a category needs, and LightGBM parameters."""
+    """Window shares, the positives a category needs, and LightGBM parameters.
+
+    ``min_positives``, ``seed`` and ``inspection_capacity`` are settings: their defaults are
+    the ones ``config.settings.Settings`` declares, and the platform's trainings take the
+    settings in force through :meth:`for_settings`.
+    """
 
     window_shares: tuple[float, float, float, float] = (0.62, 0.10, 0.12, 0.16)
-    min_positives: int = 40
-    seed: int = 271
+    min_positives: int = declared_default("min_positives")
+    seed: int = declared_default("seed")
     lgbm_params: dict = field(
         default_factory=lambda: {
             # Chosen on time-based splits inside the KCS train file (2020-01..09 fit,
@@ -86,7 +91,7 @@ class TrainingConfig:
     feature_views: tuple[str, ...] = ("with_history", "declaration_only")
     view_confidence: float = 0.99
     view_bootstrap: int = 200
-    inspection_capacity: float = DEFAULT_INSPECTION_CAPACITY
+    inspection_capacity: float = declared_default("inspection_capacity")
 
     @classmethod
     def for_settings(cls, settings: Settings) -> TrainingConfig:
@@ -274,7 +279,7 @@ def train_risk_model(
     features: pd.DataFrame,
     inspection_outcomes: pd.DataFrame,
     as_of: pd.Timestamp,
-    config: TrainingConfig | None = None,
+    config: TrainingConfig,
 ) -> TrainingResult:
     """Train, calibrate and evaluate one model per category with enough labels.
 
@@ -282,7 +287,6 @@ def train_risk_model(
     ``features.compute.feature_frame``); unlabelled rows of the test period set the
     level cut-offs.
     """
-    config = config or TrainingConfig()
     labelled = labelled_rows(features, inspection_outcomes, as_of)
     if labelled.empty:
         raise ValueError(f"no inspection outcomes known by {as_of}: nothing to train on")

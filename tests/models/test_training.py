@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from config.settings import Settings
 from features.definitions import FEATURE_VIEWS
 from features.spec import FeatureSpec
 from models.training import (
@@ -136,13 +137,14 @@ def test_a_category_leaves_the_default_view_only_on_confident_held_out_evidence(
     history = small_features[[*keys, "consignee_findings_rate_revenue"]]
     rate = outcomes[keys].merge(history, on=keys, how="left")["consignee_findings_rate_revenue"]
     outcomes["finding_revenue"] = (rate > 0.05).to_numpy()
-    result = train_risk_model(small_features, outcomes, outcomes["outcome_known_at"].max())
-    assert result.model.metadata["feature_views_compared"] == list(TrainingConfig().feature_views)
+    config = TrainingConfig.for_settings(Settings())
+    result = train_risk_model(small_features, outcomes, outcomes["outcome_known_at"].max(), config)
+    assert result.model.metadata["feature_views_compared"] == list(config.feature_views)
     for category, model in result.model.categories.items():
         entry = result.report[category]
         shares = entry["calibration_window_share_better_than_default"]
         switched = entry["feature_view"] != "with_history"
-        assert switched == (shares["declaration_only"] >= TrainingConfig().view_confidence)
+        assert switched == (shares["declaration_only"] >= config.view_confidence)
         assert _unused(model, result.model.spec, entry["feature_view"]) == []
     revenue = result.report["revenue"]
     assert revenue["feature_view"] == "with_history"
