@@ -168,6 +168,13 @@ class Settings(BaseSettings):
         return self.model_cache_dir or self.data_dir / "serving" / "model"
 
 
+def declared_default(field: str):
+    """A setting's declared default (not the environment's value): for typed configs whose
+    fields have defaults, so each default is stated once, here. The platform itself builds
+    its configs from the settings in force (e.g. ``TrainingConfig.for_settings``)."""
+    return Settings.model_fields[field].default
+
+
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings, read from the environment on first use."""

@@ -21,10 +21,9 @@ from features.spec import FeatureSpec
 from models.calibration import Calibrator
 
 # Levels 1-4 follow inspection capacity c (the share of declarations customs can
-# inspect): level 3 and above = the top c of recent declarations by probability, level 4
-# the top c/5 (immediate attention), level 2 the top 4c (document checks). With the
-# default c = 5 %: top 1 % / 5 % / 20 %.
-DEFAULT_INSPECTION_CAPACITY = 0.05
+# inspect, ``CUSTOMS_RISK_INSPECTION_CAPACITY``): level 3 and above = the top c of recent
+# declarations by probability, level 4 the top c/5 (immediate attention), level 2 the top
+# 4c (document checks). With c = 5 %: top 1 % / 5 % / 20 %.
 
 
 def level_top_shares(capacity: float) -> tuple[float, float, float]:

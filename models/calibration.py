@@ -92,37 +92,55 @@ def choose(model, X: np.ndarray, y: np.ndarray) -> tuple[Calibrator, dict]:
     """Pick the calibration method on held-out rows, then refit it on all of them.
 
     The calibration window is split in time order: candidates fit on the earlier half
-    and are compared on the later half on Brier score and log loss together — each
-    relative to the best candidate's, summed (:func:`relative_loss`); a candidate that
-    loses more than ``MAX_RANKING_LOSS`` AUC is excluded.
-    Returns the chosen calibrator (refitted on the whole window) and the comparison.
+    and are compared on the later half (:func:`compare`), and :func:`pick_method` applies
+    the rule. Returns the chosen calibrator (refitted on the whole window) and the
+    comparison, with the choice under ``"chosen"``.
     """
     half = len(y) // 2
-    fit_X, fit_y, eval_X, eval_y = X[:half], y[:half], X[half:], y[half:]
-    raw = model.predict_proba(eval_X)[:, 1]  # uncalibrated reference
-    raw_auc = roc_auc_score(eval_y, raw) if 0 < eval_y.sum() < len(eval_y) else float("nan")
-    comparison = {
-        "uncalibrated": {
-            "brier": float(brier_score_loss(eval_y, raw)),
-            "log_loss": float(log_loss(eval_y, raw, labels=[0, 1])),
-            "auc_roc": float(raw_auc),
-        }
-    }
-    eligible = []
-    for method in METHODS:
-        if not 0 < fit_y.sum() < len(fit_y):
-            break
-        p = fit_sklearn(model, fit_X, fit_y, method).predict_proba(eval_X)[:, 1]
-        auc = roc_auc_score(eval_y, p) if raw_auc == raw_auc else float("nan")
-        scores = {
-            "brier": float(brier_score_loss(eval_y, p)),
-            "log_loss": float(log_loss(eval_y, p, labels=[0, 1])),
-            "auc_roc": float(auc),
-        }
-        comparison[method] = scores
-        if not (raw_auc - auc > MAX_RANKING_LOSS):
-            eligible.append(method)
-    losses = relative_loss(comparison, eligible) if eligible else {"sigmoid": 0.0}
-    method = min(losses, key=losses.get)
+    comparison = compare(model, (X[:half], y[:half]), (X[half:], y[half:]))
+    method = pick_method(comparison)
     comparison["chosen"] = method
     return extract(fit_sklearn(model, X, y, method)), comparison
+
+
+def _scores(y: np.ndarray, p: np.ndarray, auc_roc: float) -> dict[str, float]:
+    return {
+        "brier": float(brier_score_loss(y, p)),
+        "log_loss": float(log_loss(y, p, labels=[0, 1])),
+        "auc_roc": float(auc_roc),
+    }
+
+
+def compare(
+    model, fit: tuple[np.ndarray, np.ndarray], evaluate: tuple[np.ndarray, np.ndarray]
+) -> dict[str, dict[str, float]]:
+    """Brier, log loss and AUC-ROC on ``evaluate`` of the uncalibrated model and of each
+    method fitted on ``fit``. No method is fitted when ``fit`` lacks a class; AUC is NaN
+    when ``evaluate`` does."""
+    (fit_X, fit_y), (eval_X, eval_y) = fit, evaluate
+    raw = model.predict_proba(eval_X)[:, 1]  # uncalibrated reference
+    both_classes = 0 < eval_y.sum() < len(eval_y)
+    raw_auc = roc_auc_score(eval_y, raw) if both_classes else float("nan")
+    comparison = {"uncalibrated": _scores(eval_y, raw, raw_auc)}
+    if not 0 < fit_y.sum() < len(fit_y):
+        return comparison
+    for method in METHODS:
+        p = fit_sklearn(model, fit_X, fit_y, method).predict_proba(eval_X)[:, 1]
+        comparison[method] = _scores(
+            eval_y, p, roc_auc_score(eval_y, p) if both_classes else float("nan")
+        )
+    return comparison
+
+
+def pick_method(comparison: dict[str, dict[str, float]]) -> str:
+    """The method with the lowest :func:`relative_loss` among those losing at most
+    ``MAX_RANKING_LOSS`` AUC against the uncalibrated model (an unknown AUC excludes
+    none); sigmoid when none was fitted or none qualifies."""
+    raw_auc = comparison["uncalibrated"]["auc_roc"]
+    fitted = [m for m in METHODS if m in comparison]
+    # "not (loss > max)": a NaN AUC (one class in the later half) excludes nothing
+    eligible = [m for m in fitted if not raw_auc - comparison[m]["auc_roc"] > MAX_RANKING_LOSS]
+    if not eligible:
+        return "sigmoid"
+    losses = relative_loss(comparison, eligible)
+    return min(losses, key=losses.get)

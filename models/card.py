@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from models.bundle import RiskModel
 from models.metrics import format_metric
 from models.training import TrainingResult
+
+_TABLE_HEADER = [
+    "| category | status | features | calibration | AUC-ROC | AUC-PR | P@1% | P@5% | P@10% | "
+    "ECE | Brier | positives |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+]
 
 
 def _percent(share: float) -> str:
@@ -19,8 +26,31 @@ def _levels(top_shares: list[float]) -> str:
 def model_card(result: TrainingResult) -> str:
     """Markdown model card of a training result (logged to MLflow, shipped in the bundle)."""
     model = result.model
-    meta = model.metadata
     lines = [
+        *_header(model),
+        "",
+        "## Per category, test window",
+        "",
+        *_TABLE_HEADER,
+        *(_category_row(category, entry) for category, entry in result.report.items()),
+        *_unscored_and_revenue(model),
+        "",
+        "## Reading the numbers",
+        "",
+        *_reading_notes(model.metadata),
+        "",
+        "## Limits",
+        "",
+        "- Trained on the project's synthetic data unless stated otherwise; planted mechanisms "
+        "are documented in docs/synthetic-data.md.",
+        "- A category with too few labelled positives is not scored rather than guessed.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _header(model: RiskModel) -> list[str]:
+    meta = model.metadata
+    return [
         "# Customs risk model card",
         "",
         f"- Trained as of **{meta['as_of']}** (labels: inspection outcomes known by then).",
@@ -30,37 +60,38 @@ def model_card(result: TrainingResult) -> str:
             f"{name} {lo} → {hi} ({meta['rows'][name]} labelled items)"
             for name, (lo, hi) in meta["windows"].items()
         ),
-        "",
-        "## Per category, test window",
-        "",
-        "| category | status | features | calibration | AUC-ROC | AUC-PR | P@1% | P@5% | P@10% | "
-        "ECE | Brier | positives |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for category, entry in result.report.items():
-        if entry.get("status") != "scored":
-            lines.append(
-                f"| {category} | **not scored** | — | — | — | — | — | — | — | — | — | "
-                f"{entry['positives']} |"
-            )
-            continue
-        p = entry["precision_at"]
-        lines.append(
-            f"| {category} | scored | {entry.get('feature_view', '—')} | {entry['calibration']} | "
-            + " | ".join(
-                format_metric(value, digits)
-                for value, digits in (
-                    (entry["auc_roc"], 3),
-                    (entry["auc_pr"], 3),
-                    (p["1"], 3),
-                    (p["5"], 3),
-                    (p["10"], 3),
-                    (entry["ece"], 4),
-                    (entry["brier"], 4),
-                )
-            )
-            + f" | {entry['positives']} |"
+
+
+def _category_row(category: str, entry: dict) -> str:
+    """One category's row of the test-window table."""
+    if entry.get("status") != "scored":
+        return (
+            f"| {category} | **not scored** | — | — | — | — | — | — | — | — | — | "
+            f"{entry['positives']} |"
         )
+    p = entry["precision_at"]
+    return (
+        f"| {category} | scored | {entry.get('feature_view', '—')} | {entry['calibration']} | "
+        + " | ".join(
+            format_metric(value, digits)
+            for value, digits in (
+                (entry["auc_roc"], 3),
+                (entry["auc_pr"], 3),
+                (p["1"], 3),
+                (p["5"], 3),
+                (p["10"], 3),
+                (entry["ece"], 4),
+                (entry["brier"], 4),
+            )
+        )
+        + f" | {entry['positives']} |"
+    )
+
+
+def _unscored_and_revenue(model: RiskModel) -> list[str]:
+    """Why categories have no model, and the revenue model's share of recovered duty."""
+    lines = []
     if model.not_scored:
         lines += ["", "## Categories without a model", ""]
         lines += [f"- **{c}**: {reason}" for c, reason in model.not_scored.items()]
@@ -71,10 +102,11 @@ def model_card(result: TrainingResult) -> str:
             "Revenue: share of the test window's recovered duty among the top-ranked "
             "items: " + ", ".join(f"{r} % → {format_metric(v)}" for r, v in captured.items()),
         ]
-    lines += [
-        "",
-        "## Reading the numbers",
-        "",
+    return lines
+
+
+def _reading_notes(meta: dict) -> list[str]:
+    return [
         "- Metrics are on **inspected** items only: the legacy selection policy chose them, so "
         "they are not a random sample of all declarations. Where the test window holds enough "
         "randomly selected inspections, `random_sample` metrics in the run's report are the "
@@ -94,11 +126,4 @@ def model_card(result: TrainingResult) -> str:
         + " + ".join(meta.get("served_model_fitted_on", ["train"]))
         + " window(s); calibrators only ever saw held-out scores, and the test window was "
         "never fitted on.",
-        "",
-        "## Limits",
-        "",
-        "- Trained on the project's synthetic data unless stated otherwise; planted mechanisms "
-        "are documented in docs/synthetic-data.md.",
-        "- A category with too few labelled positives is not scored rather than guessed.",
     ]
-    return "\n".join(lines) + "\n"

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score
 
-from config.settings import Settings
+from config.settings import Settings, declared_default
 from features.definitions import FEATURE_NAMES, FEATURE_VIEWS
 from features.spec import FeatureSpec
 from models import calibration
-from models.bundle import DEFAULT_INSPECTION_CAPACITY, CategoryModel, RiskModel, level_top_shares
+from models.bundle import CategoryModel, RiskModel, level_top_shares
 from models.metrics import (
     INSPECTION_RATES,
     classification_report,
@@ -37,11 +37,16 @@ MIN_EVAL_POSITIVES = 5  # positives each of early-stopping / calibration / test 
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Window shares, the positives a category needs, and LightGBM parameters."""
+    """Window shares, the positives a category needs, and LightGBM parameters.
+
+    ``min_positives``, ``seed`` and ``inspection_capacity`` are settings: their defaults are
+    the ones ``config.settings.Settings`` declares, and the platform's trainings take the
+    settings in force through :meth:`for_settings`.
+    """
 
     window_shares: tuple[float, float, float, float] = (0.62, 0.10, 0.12, 0.16)
-    min_positives: int = 40
-    seed: int = 271
+    min_positives: int = declared_default("min_positives")
+    seed: int = declared_default("seed")
     lgbm_params: dict = field(
         default_factory=lambda: {
             # Chosen on time-based splits inside the KCS train file (2020-01..09 fit,
@@ -86,7 +91,7 @@ class TrainingConfig:
     feature_views: tuple[str, ...] = ("with_history", "declaration_only")
     view_confidence: float = 0.99
     view_bootstrap: int = 200
-    inspection_capacity: float = DEFAULT_INSPECTION_CAPACITY
+    inspection_capacity: float = declared_default("inspection_capacity")
 
     @classmethod
     def for_settings(cls, settings: Settings) -> TrainingConfig:
@@ -274,7 +279,7 @@ def train_risk_model(
     features: pd.DataFrame,
     inspection_outcomes: pd.DataFrame,
     as_of: pd.Timestamp,
-    config: TrainingConfig | None = None,
+    config: TrainingConfig,
 ) -> TrainingResult:
     """Train, calibrate and evaluate one model per category with enough labels.
 
@@ -282,7 +287,6 @@ def train_risk_model(
     ``features.compute.feature_frame``); unlabelled rows of the test period set the
     level cut-offs.
     """
-    config = config or TrainingConfig()
     labelled = labelled_rows(features, inspection_outcomes, as_of)
     if labelled.empty:
         raise ValueError(f"no inspection outcomes known by {as_of}: nothing to train on")
@@ -290,6 +294,45 @@ def train_risk_model(
     test = windows["test"]["declared_at"]
     recent = features[features["declared_at"].between(test.min(), test.max())]
     return fit_windows(windows, recent, as_of, config)
+
+
+@dataclass(frozen=True)
+class EncodedWindows:
+    """The windows and the recent rows as the feature spec encodes them."""
+
+    spec: FeatureSpec
+    matrices: dict[str, np.ndarray]  # window → full matrix (what serving scores)
+    # feature view → fitted window → matrix with the features outside the view blanked
+    viewed: dict[str, dict[str, np.ndarray]]
+    recent: np.ndarray
+
+    @classmethod
+    def encode(
+        cls, windows: dict[str, pd.DataFrame], recent: pd.DataFrame, config: TrainingConfig
+    ) -> EncodedWindows:
+        """Fit the spec on the train window (never on later rows) and encode everything."""
+        spec = FeatureSpec.fit(windows["train"])
+        matrices = {name: spec.encode(frame) for name, frame in windows.items()}
+        recent_matrix = spec.encode(recent)
+        viewed = {
+            view: {w: view_matrix(matrices[w], spec, view) for w in FITTED_WINDOWS}
+            for view in config.feature_views
+        }
+        return cls(spec, matrices, viewed, recent_matrix)
+
+
+@dataclass
+class CategoryFit:
+    """One category's outcome of training: its model, or why it has none."""
+
+    category: str
+    report: dict  # metrics on the test window, or why the category is not scored
+    model: CategoryModel | None = None
+    calibration_choice: dict | None = None  # calibration.choose's comparison
+
+    @property
+    def not_scored_reason(self) -> str | None:
+        return None if self.model else self.report["reason"]
 
 
 def fit_windows(
@@ -304,76 +347,99 @@ def fit_windows(
     rows, and optionally ``test`` (evaluated if present). ``recent`` are feature rows of
     the period the model will score, labels not needed: they set the level cut-offs.
     """
-    spec = FeatureSpec.fit(windows["train"])
+    encoded = EncodedWindows.encode(windows, recent, config)
     shares = level_top_shares(config.inspection_capacity)
-    matrices = {name: spec.encode(frame) for name, frame in windows.items()}
-    recent_matrix = spec.encode(recent)
-    has_test = "test" in windows
-    viewed = {
-        view: {w: view_matrix(matrices[w], spec, view) for w in FITTED_WINDOWS}
-        for view in config.feature_views
-    }
-
-    categories, not_scored, report, choices = {}, {}, {}, {}
-    for category in RISK_CATEGORIES:
-        target = f"finding_{category}"
-        y = {name: frame[target].to_numpy(dtype=int) for name, frame in windows.items()}
-        positives = {name: int(v.sum()) for name, v in y.items()}
-        reason = _insufficient(positives, config.min_positives)
-        if reason:
-            not_scored[category] = reason
-            report[category] = {"status": "not_scored", "reason": reason, "positives": positives}
-            continue
-        fits = {
-            view: fit_classifier(
-                (viewed[view]["train"], y["train"]),
-                (viewed[view]["early_stopping"], y["early_stopping"]),
-                spec.categorical_indices,
-                config,
-            )
-            for view in config.feature_views
-        }
-        held_out_raw = {
-            view: classifier.booster_.predict(viewed[view]["calibration"], raw_score=True)
-            for view, (classifier, _) in fits.items()
-        }
-        view, view_evidence = choose_view(held_out_raw, y["calibration"], config)
-        classifier, fit_info = fits[view]
-        view_matrices = viewed[view]
-        calibrator, comparison = calibration.choose(
-            classifier, view_matrices["calibration"], y["calibration"]
-        )
-        support = calibration_support(calibrator.apply(held_out_raw[view]), y["calibration"])
-        if config.refit:
-            parts = [(view_matrices[w], y[w]) for w in FITTED_WINDOWS]
-            classifier = refit_classifier(parts, spec.categorical_indices, fit_info, config)
-            fit_info["served_trees"] = classifier.booster_.current_iteration()
-        booster = classifier.booster_
-        metrics = {
-            **fit_info,
-            "feature_view": view,
-            **view_evidence,
-            "calibration": comparison["chosen"],
-            "positives_by_window": positives,
-        }
-        if has_test:
-            test = windows["test"]
-            raw = booster.predict(matrices["test"], raw_score=True)
-            metrics.update(_test_metrics(test, y["test"], calibrator.apply(raw), category))
-        cutoffs = level_cutoffs(
-            calibrator.apply(booster.predict(recent_matrix, raw_score=True)), shares
-        )
-        categories[category] = CategoryModel(
-            category, booster, calibrator, cutoffs, metrics, support
-        )
-        report[category] = {"status": "scored", **metrics}
-        choices[category] = comparison
-
+    fitted = [fit_category(c, windows, encoded, shares, config) for c in RISK_CATEGORIES]
     window_bounds = {
         name: (str(frame["declared_at"].min()), str(frame["declared_at"].max()))
         for name, frame in windows.items()
     }
-    metadata = {
+    model = RiskModel(
+        encoded.spec,
+        {f.category: f.model for f in fitted if f.model},
+        {f.category: f.not_scored_reason for f in fitted if not f.model},
+        _training_metadata(windows, window_bounds, as_of, encoded.spec, shares, config),
+    )
+    if model.categories:
+        recent_overall, _ = model.overall(model.predict_proba(encoded.recent))
+        model.overall_cutoffs = level_cutoffs(recent_overall, shares)
+    test_rows = windows["test"] if "test" in windows else windows["calibration"].iloc[:0]
+    return TrainingResult(
+        model,
+        {f.category: f.report for f in fitted},
+        window_bounds,
+        test_rows,
+        {f.category: f.calibration_choice for f in fitted if f.model},
+    )
+
+
+def fit_category(
+    category: str,
+    windows: dict[str, pd.DataFrame],
+    encoded: EncodedWindows,
+    shares: tuple[float, ...],
+    config: TrainingConfig,
+) -> CategoryFit:
+    """Fit one category on every view, keep one, calibrate it, refit it, set its cut-offs."""
+    target = f"finding_{category}"
+    y = {name: frame[target].to_numpy(dtype=int) for name, frame in windows.items()}
+    positives = {name: int(v.sum()) for name, v in y.items()}
+    reason = _insufficient(positives, config.min_positives)
+    if reason:
+        return CategoryFit(
+            category, {"status": "not_scored", "reason": reason, "positives": positives}
+        )
+    fits = {
+        view: fit_classifier(
+            (encoded.viewed[view]["train"], y["train"]),
+            (encoded.viewed[view]["early_stopping"], y["early_stopping"]),
+            encoded.spec.categorical_indices,
+            config,
+        )
+        for view in config.feature_views
+    }
+    held_out_raw = {
+        view: classifier.booster_.predict(encoded.viewed[view]["calibration"], raw_score=True)
+        for view, (classifier, _) in fits.items()
+    }
+    view, view_evidence = choose_view(held_out_raw, y["calibration"], config)
+    classifier, fit_info = fits[view]
+    calibrator, comparison = calibration.choose(
+        classifier, encoded.viewed[view]["calibration"], y["calibration"]
+    )
+    support = calibration_support(calibrator.apply(held_out_raw[view]), y["calibration"])
+    if config.refit:
+        parts = [(encoded.viewed[view][w], y[w]) for w in FITTED_WINDOWS]
+        classifier = refit_classifier(parts, encoded.spec.categorical_indices, fit_info, config)
+        fit_info["served_trees"] = classifier.booster_.current_iteration()
+    booster = classifier.booster_
+    metrics = {
+        **fit_info,
+        "feature_view": view,
+        **view_evidence,
+        "calibration": comparison["chosen"],
+        "positives_by_window": positives,
+    }
+    if "test" in windows:
+        raw = booster.predict(encoded.matrices["test"], raw_score=True)
+        probability = calibrator.apply(raw)
+        metrics.update(_test_metrics(windows["test"], y["test"], probability, category))
+    recent_probability = calibrator.apply(booster.predict(encoded.recent, raw_score=True))
+    cutoffs = level_cutoffs(recent_probability, shares)
+    model = CategoryModel(category, booster, calibrator, cutoffs, metrics, support)
+    return CategoryFit(category, {"status": "scored", **metrics}, model, comparison)
+
+
+def _training_metadata(
+    windows: dict[str, pd.DataFrame],
+    window_bounds: dict[str, tuple[str, str]],
+    as_of: pd.Timestamp,
+    spec: FeatureSpec,
+    shares: tuple[float, ...],
+    config: TrainingConfig,
+) -> dict:
+    """What the bundle records about its training (read by the card, tracking, serving)."""
+    return {
         "as_of": str(as_of),
         "windows": window_bounds,
         "rows": {name: len(frame) for name, frame in windows.items()},
@@ -386,12 +452,6 @@ def fit_windows(
         "seed": config.seed,
         "served_model_fitted_on": (list(FITTED_WINDOWS) if config.refit else ["train"]),
     }
-    model = RiskModel(spec, categories, not_scored, metadata)
-    if categories:
-        recent_overall, _ = model.overall(model.predict_proba(recent_matrix))
-        model.overall_cutoffs = level_cutoffs(recent_overall, shares)
-    test_rows = windows["test"] if has_test else windows["calibration"].iloc[:0]
-    return TrainingResult(model, report, window_bounds, test_rows, choices)
 
 
 def _test_metrics(

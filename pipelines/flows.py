@@ -7,6 +7,8 @@ dispose (batch score). Each flow reads and writes the Parquet lake
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 from prefect import flow, get_run_logger, task
 
@@ -66,10 +68,7 @@ def build_features(settings: Settings | None = None) -> dict:
         sources["inspection_outcomes"],
     )
     features = feature_frame(sources["declarations"], state)
-    write_parquet(features, lake.features)
-    staging = lake.state.with_name(".state.staging")
-    state.save(staging)
-    replace_directory(staging, lake.state)
+    _publish_features_and_state(features, state, lake)
     get_run_logger().info("features: %d rows × %d columns", *features.shape)
     return {
         "rows": len(features),
@@ -77,6 +76,26 @@ def build_features(settings: Settings | None = None) -> dict:
         "features_path": str(lake.features),
         "state_path": str(lake.state),
     }
+
+
+def _publish_features_and_state(features: pd.DataFrame, state: EntityState, lake: DataLake) -> None:
+    """Stage the feature table and the entity state, then rename both into place.
+
+    Scoring reads the state and training the table: a table published without its state
+    would pair features built through one day with history built through another.
+    """
+    staged_features = lake.features.with_name(f".{lake.features.name}.staging")
+    staged_state = lake.state.with_name(".state.staging")
+    shutil.rmtree(staged_state, ignore_errors=True)  # left by a run that failed
+    try:
+        write_parquet(features, staged_features)
+        state.save(staged_state)
+    except BaseException:
+        staged_features.unlink(missing_ok=True)
+        shutil.rmtree(staged_state, ignore_errors=True)
+        raise
+    replace_directory(staged_state, lake.state)
+    staged_features.replace(lake.features)
 
 
 @flow(name="train-and-register")

@@ -6,12 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from config.settings import Settings
 from features.definitions import FEATURE_VIEWS
 from features.spec import FeatureSpec
 from models.training import (
     TrainingConfig,
     choose_view,
     fit_classifier,
+    labelled_rows,
     num_leaves,
     train_risk_model,
     view_matrix,
@@ -85,6 +87,36 @@ def test_served_model_is_fitted_on_every_window_before_test_with_a_held_out_cali
     assert pd.Timestamp(result.windows["calibration"][1]) < test_start
 
 
+def test_level_cutoffs_split_the_test_periods_declarations_at_the_capacity(
+    small_features, small_sources
+):
+    """Cut-offs: the quantiles of every declaration of the test period (inspected or not)
+    at 1 - 4c, 1 - c, 1 - c/5, per category and for the combined probability."""
+    outcomes = small_sources["inspection_outcomes"]
+    config = TrainingConfig.for_settings(Settings(inspection_capacity=0.04))
+    result = train_risk_model(small_features, outcomes, outcomes["outcome_known_at"].max(), config)
+    lo, hi = (pd.Timestamp(t) for t in result.windows["test"])
+    recent = small_features[small_features["declared_at"].between(lo, hi)]
+    assert len(recent) > 4 * len(result.test_features)  # not only the labelled rows
+    model = result.model
+    probabilities = model.predict_proba(model.spec.encode(recent))
+    scored = {**probabilities, "overall": model.overall(probabilities)[0]}
+    cutoffs = {name: m.level_cutoffs for name, m in model.categories.items()}
+    cutoffs["overall"] = model.overall_cutoffs
+    capacity = config.inspection_capacity
+    shares = (4 * capacity, capacity, capacity / 5)  # levels ≥ 2, ≥ 3, 4
+    assert model.categories
+    for name, probability in scored.items():
+        assert len(np.unique(probability)) > 100, name  # else any rows give the same cut-offs
+        assert cutoffs[name] == np.quantile(probability, [1 - s for s in shares]).tolist(), name
+        # Each cut-off splits the period at its share: scores tied at a cut-off take the
+        # higher level, so the share at or above may exceed it by the ties, never fall short.
+        n = len(probability)
+        for cutoff, share in zip(cutoffs[name], shares, strict=True):
+            assert (probability > cutoff).mean() - 1 / n <= share, name
+            assert share <= (probability >= cutoff).mean() + 1 / n, name
+
+
 def _unused(model, spec, view) -> list[str]:
     """Features outside ``view`` that the category's booster nevertheless splits on."""
     gain = model.booster.feature_importance("gain")
@@ -136,13 +168,14 @@ def test_a_category_leaves_the_default_view_only_on_confident_held_out_evidence(
     history = small_features[[*keys, "consignee_findings_rate_revenue"]]
     rate = outcomes[keys].merge(history, on=keys, how="left")["consignee_findings_rate_revenue"]
     outcomes["finding_revenue"] = (rate > 0.05).to_numpy()
-    result = train_risk_model(small_features, outcomes, outcomes["outcome_known_at"].max())
-    assert result.model.metadata["feature_views_compared"] == list(TrainingConfig().feature_views)
+    config = TrainingConfig.for_settings(Settings())
+    result = train_risk_model(small_features, outcomes, outcomes["outcome_known_at"].max(), config)
+    assert result.model.metadata["feature_views_compared"] == list(config.feature_views)
     for category, model in result.model.categories.items():
         entry = result.report[category]
         shares = entry["calibration_window_share_better_than_default"]
         switched = entry["feature_view"] != "with_history"
-        assert switched == (shares["declaration_only"] >= TrainingConfig().view_confidence)
+        assert switched == (shares["declaration_only"] >= config.view_confidence)
         assert _unused(model, result.model.spec, entry["feature_view"]) == []
     revenue = result.report["revenue"]
     assert revenue["feature_view"] == "with_history"
@@ -179,3 +212,32 @@ def test_training_config_for_settings_carries_the_inspection_capacity(settings_f
     config = TrainingConfig.for_settings(settings)
     assert config.inspection_capacity == 0.02
     assert (config.min_positives, config.seed) == (settings.min_positives, settings.seed)
+
+
+def test_training_uses_only_outcomes_known_by_as_of(small_features, small_sources):
+    outcomes = small_sources["inspection_outcomes"]
+    as_of = outcomes["outcome_known_at"].quantile(0.5)
+    rows = labelled_rows(small_features, outcomes, as_of)
+    keys = ["declaration_id", "item_no"]
+    known = outcomes[outcomes["outcome_known_at"] <= as_of]
+    # Items declared by as_of but inspected with an outcome only later: not yet labels.
+    declared_at = outcomes[keys].merge(small_features[[*keys, "declared_at"]], on=keys)
+    pending = outcomes[
+        (declared_at["declared_at"] <= as_of).to_numpy() & (outcomes["outcome_known_at"] > as_of)
+    ]
+    assert len(pending) > 0 and len(known) < len(outcomes)
+    labelled = set(map(tuple, rows[keys].to_numpy()))
+    assert labelled == set(map(tuple, known[keys].to_numpy()))
+    assert labelled.isdisjoint(map(tuple, pending[keys].to_numpy()))
+    assert (rows["outcome_known_at"] <= as_of).all()
+    assert rows["declared_at"].is_monotonic_increasing
+
+
+def test_training_without_matured_labels_names_the_date_instead_of_failing_in_lightgbm(
+    small_features, small_sources
+):
+    outcomes = small_sources["inspection_outcomes"]
+    before_any = outcomes["outcome_known_at"].min() - pd.Timedelta(seconds=1)
+    config = TrainingConfig.for_settings(Settings())
+    with pytest.raises(ValueError, match=f"no inspection outcomes known by {before_any}"):
+        train_risk_model(small_features, outcomes, before_any, config)
