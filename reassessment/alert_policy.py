@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from config.settings import Settings
+from features.entities import GOODS_ITEM
 from reassessment.drift_measures import (
     FeatureDrift,
     OutcomePerformance,
@@ -26,7 +27,7 @@ def is_trending(feature) -> bool:
     """
     return (
         feature.kind == "numeric"
-        and feature.entity != "goods item"
+        and feature.entity is not GOODS_ITEM
         and feature.window_days is None
         and (feature.unit == "days" or feature.name.endswith(("_total", "_known")))
     )
