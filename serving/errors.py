@@ -1,12 +1,16 @@
-"""The API's error answers: one JSON shape for invalid input.
+"""The API's error answers: one JSON shape for invalid input, and no bare 500.
 
 Invalid input of any kind (a field, a body that is not JSON or not UTF-8) is a 422 naming
-the field, the reason and the offending input.
+the field, the reason and the offending input. An unexpected failure while answering is
+a JSON 500 carrying a request id, logged with its traceback under that id, so a caller
+can report it and an operator can find it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 MAX_ECHOED_ITEMS = 10
 MAX_ECHOED_CHARS = 200
 UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 detail
+log = logging.getLogger("customs_risk.serving")
 
 
 def json_safe_input(value: Any) -> Any:
@@ -72,6 +77,18 @@ async def unreadable_body(request: Request, error: StarletteHTTPException) -> JS
     return await http_exception_handler(request, error)
 
 
+async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    """JSON 500 with a request id; the traceback goes to the log only, under that id."""
+    request_id = str(uuid.uuid4())
+    log.error(
+        "request %s (%s %s) failed", request_id, request.method, request.url.path, exc_info=error
+    )
+    return JSONResponse(
+        status_code=500, content={"detail": "internal error", "request_id": request_id}
+    )
+
+
 def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(StarletteHTTPException, unreadable_body)
+    app.add_exception_handler(Exception, unexpected_error)
