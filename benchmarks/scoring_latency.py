@@ -22,13 +22,17 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import numpy as np
 import pandas as pd
 
-from config.settings import PROJECT_ROOT, get_settings
+from config.settings import PROJECT_ROOT, Settings, get_settings
+from models.scoring import Scorer
 from serving.holder import load_served_model
 from sources.lake import DataLake
 
@@ -40,6 +44,7 @@ IN_PROCESS_CALLS = 2000
 HTTP_CALLS = 1000
 PYFUNC_CALLS = 200
 BATCH = 1000
+T = TypeVar("T")
 
 
 def _percentiles(samples_ms: list[float]) -> dict[str, float]:
@@ -64,6 +69,112 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def timed_ms(
+    call: Callable[[int], T], calls: int, check: Callable[[T], object] | None = None
+) -> dict[str, float]:
+    """Percentiles of ``call(i)``'s wall time over ``calls`` sequential calls; ``check``
+    sees each result once the clock has stopped, so it is not part of the figure."""
+    timings = []
+    for i in range(calls):
+        started = time.perf_counter()
+        result = call(i)
+        timings.append((time.perf_counter() - started) * 1000)
+        if check is not None:
+            check(result)
+    return _percentiles(timings)
+
+
+def in_process(scorer: Scorer, bodies: list[dict]) -> dict:
+    """``Scorer.score`` on one declaration at a time, with and without reasons."""
+    for body in bodies[:50]:  # warm-up
+        scorer.score([body])
+    return {
+        "in_process_single": timed_ms(
+            lambda i: scorer.score([bodies[i % SAMPLE]]), IN_PROCESS_CALLS
+        ),
+        "in_process_single_without_reasons": timed_ms(
+            lambda i: scorer.score([bodies[i % SAMPLE]], explain=False), IN_PROCESS_CALLS
+        ),
+    }
+
+
+def pyfunc_reference(settings: Settings, lake: DataLake) -> dict:
+    """The registered pyfunc's ``predict`` on one feature row: the path the API avoids."""
+    import mlflow
+    from models.registry import use_store
+
+    use_store(settings)
+    pyfunc = mlflow.pyfunc.load_model(f"models:/{settings.model_name}@{settings.model_alias}")
+    features = pd.read_parquet(lake.features).tail(PYFUNC_CALLS)
+    rows = features.drop(columns=["declaration_id", "item_no", "declared_at"])
+    singles = [rows.iloc[[i]] for i in range(PYFUNC_CALLS)]  # cut outside the timing
+    return {
+        "pyfunc_predict_single_row_reference": timed_ms(
+            lambda i: pyfunc.predict(singles[i]), PYFUNC_CALLS
+        )
+    }
+
+
+@contextmanager
+def api_server() -> Iterator[httpx.Client]:
+    """``customs-risk serve`` in a subprocess, and a keep-alive client once it is ready."""
+    port = _free_port()
+    env = {**os.environ, "PORT": str(port)}
+    cli = Path(sys.executable).with_name("customs-risk")
+    server = subprocess.Popen(
+        [str(cli), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            _wait_until_ready(client)
+            yield client
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_until_ready(client: httpx.Client) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if client.get("/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.5)
+    sys.exit("API did not become ready within 120 s")
+
+
+def over_http(client: httpx.Client, bodies: list[dict], batch: list[dict]) -> dict:
+    """``POST /v1/score`` one declaration at a time (with and without reasons), then batches."""
+
+    def post_single(path: str, i: int) -> httpx.Response:
+        return client.post(path, json={"declaration": bodies[i % SAMPLE]})
+
+    def ok(response: httpx.Response) -> None:
+        response.raise_for_status()
+
+    for body in bodies[:50]:  # warm-up
+        client.post("/v1/score", json={"declaration": body})
+    report = {
+        "http_single": timed_ms(lambda i: post_single("/v1/score", i), HTTP_CALLS, ok),
+        "http_single_without_reasons": timed_ms(
+            lambda i: post_single("/v1/score?explain=false", i), HTTP_CALLS, ok
+        ),
+    }
+    batch_times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        client.post("/v1/score/batch", json={"declarations": batch}).raise_for_status()
+        batch_times.append(time.perf_counter() - started)
+    median = statistics.median(batch_times)
+    report["http_batch_1000"] = {
+        "runs": 5,
+        "median_s": round(median, 3),
+        "declarations_per_s": round(BATCH / median, 1),
+    }
+    return report
+
+
 def main() -> None:
     settings = get_settings()
     lake = DataLake(settings.data_dir)
@@ -81,89 +192,11 @@ def main() -> None:
         "model_version": scorer.model_version,
         "categories": len(scorer.model.categories),
         "data": f"{SAMPLE} declarations from the latest 5,000 in {lake.validated}",
+        **in_process(scorer, bodies),
+        **pyfunc_reference(settings, lake),
     }
-
-    for body in bodies[:50]:  # warm-up
-        scorer.score([body])
-    timings = []
-    for i in range(IN_PROCESS_CALLS):
-        started = time.perf_counter()
-        scorer.score([bodies[i % SAMPLE]])
-        timings.append((time.perf_counter() - started) * 1000)
-    report["in_process_single"] = _percentiles(timings)
-    timings = []
-    for i in range(IN_PROCESS_CALLS):
-        started = time.perf_counter()
-        scorer.score([bodies[i % SAMPLE]], explain=False)
-        timings.append((time.perf_counter() - started) * 1000)
-    report["in_process_single_without_reasons"] = _percentiles(timings)
-
-    import mlflow
-    from models.registry import use_store
-
-    use_store(settings)
-    pyfunc = mlflow.pyfunc.load_model(f"models:/{settings.model_name}@{settings.model_alias}")
-    features = pd.read_parquet(lake.features).tail(PYFUNC_CALLS)
-    rows = features.drop(columns=["declaration_id", "item_no", "declared_at"])
-    timings = []
-    for i in range(PYFUNC_CALLS):
-        row = rows.iloc[[i]]
-        started = time.perf_counter()
-        pyfunc.predict(row)
-        timings.append((time.perf_counter() - started) * 1000)
-    report["pyfunc_predict_single_row_reference"] = _percentiles(timings)
-
-    port = _free_port()
-    env = {**os.environ, "PORT": str(port)}
-    cli = Path(sys.executable).with_name("customs-risk")
-    server = subprocess.Popen(
-        [str(cli), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, timeout=30) as client:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.5)
-            else:
-                sys.exit("API did not become ready within 120 s")
-            for body in bodies[:50]:
-                client.post("/v1/score", json={"declaration": body})
-            timings = []
-            for i in range(HTTP_CALLS):
-                started = time.perf_counter()
-                response = client.post("/v1/score", json={"declaration": bodies[i % SAMPLE]})
-                timings.append((time.perf_counter() - started) * 1000)
-                response.raise_for_status()
-            report["http_single"] = _percentiles(timings)
-            timings = []
-            for i in range(HTTP_CALLS):
-                started = time.perf_counter()
-                response = client.post(
-                    "/v1/score?explain=false", json={"declaration": bodies[i % SAMPLE]}
-                )
-                timings.append((time.perf_counter() - started) * 1000)
-                response.raise_for_status()
-            report["http_single_without_reasons"] = _percentiles(timings)
-            batch_times = []
-            for _ in range(5):
-                started = time.perf_counter()
-                client.post("/v1/score/batch", json={"declarations": batch}).raise_for_status()
-                batch_times.append(time.perf_counter() - started)
-            median = statistics.median(batch_times)
-            report["http_batch_1000"] = {
-                "runs": 5,
-                "median_s": round(median, 3),
-                "declarations_per_s": round(BATCH / median, 1),
-            }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
+    with api_server() as client:
+        report |= over_http(client, bodies, batch)
     out = PROJECT_ROOT / "reports" / "bench_scoring.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))

@@ -235,11 +235,7 @@ def benchmark_kcs(
     """Fit on the KCS train file, score the test file, write the report (and log to MLflow)."""
     import json
 
-    import mlflow
-    from config.settings import get_settings
     from models.benchmark import KcsConfig, run_kcs
-    from models.metrics import flatten
-    from models.registry import configure
 
     with console.status("KCS benchmark: features, training, scoring…"):
         report = run_kcs(
@@ -247,22 +243,35 @@ def benchmark_kcs(
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str))
+    params = {
+        "train": str(train),
+        "valid": str(valid),
+        "test": str(test),
+        "label_delay_days": label_delay_days,
+    }
+    log_kcs_run(report, params)
+    console.print(kcs_table(report, test.name, baseline))
+    for target, reason in report["not_scored"].items():
+        console.print(f"{target}: not scored by the platform — {reason}")
+    console.print(f"report → {out}")
+
+
+def log_kcs_run(report: dict, params: dict) -> None:
+    """One MLflow run of the ``kcs-benchmark`` experiment: inputs, metrics, the report."""
+    import mlflow
+    from config.settings import get_settings
+    from models.metrics import flatten
+    from models.registry import configure
+
     configure(get_settings(), experiment="kcs-benchmark")
     with mlflow.start_run(run_name="kcs-benchmark"):
-        mlflow.log_params(
-            {
-                "train": str(train),
-                "valid": str(valid),
-                "test": str(test),
-                "label_delay_days": label_delay_days,
-                # lineage: which exact files produced this run
-                **{
-                    f"input.{name}.{key}": record[key]
-                    for name, record in report["inputs"].items()
-                    for key in ("sha256", "rows")
-                },
-            }
-        )
+        # lineage: which exact files produced this run
+        lineage = {
+            f"input.{name}.{key}": record[key]
+            for name, record in report["inputs"].items()
+            for key in ("sha256", "rows")
+        }
+        mlflow.log_params({**params, **lineage})
         for target, entry in report["targets"].items():
             metrics = {
                 k: v
@@ -271,11 +280,15 @@ def benchmark_kcs(
             }
             mlflow.log_metrics(metrics)
         mlflow.log_dict(report, "kcs_report.json")
-    table = Table(title=f"KCS benchmark — {test.name} ({report['seconds']} s)")
+
+
+def kcs_table(report: dict, test_name: str, with_baseline: bool) -> Table:
+    """The platform's test metrics per target, beside the baseline's when it was run."""
+    table = Table(title=f"KCS benchmark — {test_name} ({report['seconds']} s)")
     for column in ("target", "model", "AUC-ROC", "AUC-PR", "P@5%", "P@10%", "ECE"):
         table.add_column(column)
     rows = [("platform", report["targets"])]
-    if baseline:
+    if with_baseline:
         rows += [
             (f"baseline ({k.replace('_', ' ')})", v)
             for k, v in report["baseline"].items()
@@ -293,10 +306,7 @@ def benchmark_kcs(
                 format_metric(e["precision_at"]["10"]),
                 format_metric(e["ece"]),
             )
-    console.print(table)
-    for target, reason in report["not_scored"].items():
-        console.print(f"{target}: not scored by the platform — {reason}")
-    console.print(f"report → {out}")
+    return table
 
 
 @app.command("deploy")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 
 from features.compute import build_entity_state, declaration_columns, feature_frame
 from models.assessment import MIN_BIN_SUPPORT, novelty_reasons
+from models.bundle import RiskModel
 from models.metrics import INSPECTION_RATES, classification_report, value_captured_at
 from models.training import TrainingConfig, fit_windows
 from sources import kcs
@@ -45,6 +47,10 @@ REPORT_KEYS = ("auc_roc", "auc_pr", "ece", "brier")
 # A goods line: HS6 with net mass and item price to the unit. The set was synthesized
 # (CTGAN) and most test rows repeat a known row's line exactly, label included.
 GOODS_LINE = ("HS6 Code", "Net Mass", "Item Price")
+BASELINE_PROTOCOL = (
+    "arXiv 2208.02484: label-encoded raw columns, min-max scaled mass "
+    "and price, LightGBM defaults, no history, no calibration"
+)
 
 
 @dataclass(frozen=True)
@@ -225,6 +231,83 @@ def input_record(path: Path, rows: int) -> dict:
     return {"path": str(path), "sha256": file_digest(path), "rows": int(rows)}
 
 
+def read_inputs(paths: dict[str, Path]) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+    """Each KCS file as read, and its lineage (``input_record``) hashed right after."""
+    frames = {name: kcs.read_kcs(path) for name, path in paths.items()}
+    inputs = {name: input_record(paths[name], len(frame)) for name, frame in frames.items()}
+    return frames, inputs
+
+
+def platform_targets(truth: pd.DataFrame, scores: dict[str, np.ndarray], model: RiskModel) -> dict:
+    """The report entry of every target: metrics if trained, else null metrics and why."""
+    return {
+        t: target_report(truth[t].to_numpy(), scores[t])
+        if t in scores
+        else _not_scored_entry(model.not_scored[c])
+        for t, c in kcs.TARGETS.items()
+    }
+
+
+def feature_views(model: RiskModel, targets: Iterable[str]) -> dict:
+    """Per trained target: the chosen feature view and how it won on the calibration window."""
+    return {
+        t: {
+            key: model.categories[kcs.TARGETS[t]].metrics.get(key)
+            for key in (
+                "feature_view",
+                "calibration_window_auc_pr_by_view",
+                "calibration_window_share_better_than_default",
+            )
+        }
+        for t in targets
+    }
+
+
+def uncertainty_report(
+    truth: pd.DataFrame, scores: dict[str, np.ndarray], low_support: dict[str, np.ndarray]
+) -> dict:
+    """Per target with low-support flags: do the flagged scores err more (``uncertainty_check``)?"""
+    return {
+        "note": "flagged = new consignee, unseen HS6 × origin pair, or a calibration bin "
+        "with fewer than 30 held-out rows (Art. 16); errors compared by group",
+        **{
+            t: uncertainty_check(truth[t].to_numpy(), scores[t], flags)
+            for t, flags in low_support.items()
+        },
+    }
+
+
+def revenue_ranking(test: pd.DataFrame, fraud: np.ndarray) -> dict:
+    """Duty at stake captured when ranking by fraud probability or by expected duty at risk."""
+    return {
+        "note": "duty at stake = Item Price × Tax Rate, a proxy (the data has no duty "
+        "recovered); share captured among fraud rows in the top n %",
+        "by_fraud_probability": duty_at_stake_captured(test, fraud),
+        "by_expected_duty_at_risk": duty_at_stake_captured(test, fraud * _stake(test)),
+    }
+
+
+def baseline_by_fit(
+    fits: dict[str, pd.DataFrame], test: pd.DataFrame, truth: pd.DataFrame
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, dict]]]:
+    """The baseline fitted on each of ``fits``: its test scores and report entries, per target."""
+    scores = {
+        fit: {t: baseline_scores(rows, test, t) for t in kcs.TARGETS} for fit, rows in fits.items()
+    }
+    reports = {
+        fit: {t: target_report(truth[t].to_numpy(), s) for t, s in by_target.items()}
+        for fit, by_target in scores.items()
+    }
+    return scores, reports
+
+
+def ranking_by_goods_line_per_target(
+    truth: pd.DataFrame, scores: dict[str, np.ndarray], repeated: np.ndarray
+) -> dict:
+    """``ranking_by_goods_line`` of each target's scores."""
+    return {t: ranking_by_goods_line(truth[t].to_numpy(), s, repeated) for t, s in scores.items()}
+
+
 def run_kcs(
     train_path: Path,
     valid_path: Path,
@@ -246,11 +329,8 @@ def run_kcs(
     config = config or KcsConfig()
     started = time.perf_counter()
     paths = {"train": Path(train_path), "valid": Path(valid_path), "test": Path(test_path)}
-    train, valid, test = (kcs.read_kcs(path) for path in paths.values())
-    inputs = {
-        name: input_record(path, len(frame))
-        for (name, path), frame in zip(paths.items(), (train, valid, test), strict=True)
-    }
+    frames, inputs = read_inputs(paths)
+    train, valid, test = frames["train"], frames["valid"], frames["test"]
     scores, fitted = score_kcs(train, valid, test, config)
     seconds = time.perf_counter() - started
     model = fitted["model"]
@@ -258,74 +338,32 @@ def run_kcs(
     truth = kcs.labels(test)
     report = {
         "dataset": "kcs",
-        "targets": {
-            t: target_report(truth[t].to_numpy(), scores[t])
-            if t in scores
-            else _not_scored_entry(model.not_scored[c])
-            for t, c in kcs.TARGETS.items()
-        },
+        "targets": platform_targets(truth, scores, model),
         "not_scored": {t: model.not_scored[c] for t, c in kcs.TARGETS.items() if t not in scores},
-        "rows": {"train": len(train), "valid": len(valid), "test": len(test)},
+        "rows": {name: len(frame) for name, frame in frames.items()},
         "inputs": inputs,
         "seconds": round(seconds, 1),
         "label_delay_days": config.label_delay_days,
-        "feature_views": {
-            t: {
-                key: model.categories[kcs.TARGETS[t]].metrics.get(key)
-                for key in (
-                    "feature_view",
-                    "calibration_window_auc_pr_by_view",
-                    "calibration_window_share_better_than_default",
-                )
-            }
-            for t in scores
-        },
-        "uncertainty": {
-            "note": "flagged = new consignee, unseen HS6 × origin pair, or a calibration bin "
-            "with fewer than 30 held-out rows (Art. 16); errors compared by group",
-            **{
-                t: uncertainty_check(truth[t].to_numpy(), scores[t], flags)
-                for t, flags in fitted["low_support"].items()
-            },
-        },
+        "feature_views": feature_views(model, scores),
+        "uncertainty": uncertainty_report(truth, scores, fitted["low_support"]),
     }
     if "fraud" in scores:
-        report["revenue_ranking"] = {
-            "note": "duty at stake = Item Price × Tax Rate, a proxy (the data has no duty "
-            "recovered); share captured among fraud rows in the top n %",
-            "by_fraud_probability": duty_at_stake_captured(test, scores["fraud"]),
-            "by_expected_duty_at_risk": duty_at_stake_captured(
-                test, scores["fraud"] * _stake(test)
-            ),
-        }
+        report["revenue_ranking"] = revenue_ranking(test, scores["fraud"])
     known = pd.concat([train, valid], ignore_index=True)
     repeated = repeated_goods_lines(known, test)
     report["by_goods_line"] = {
         "note": "test rows whose goods line (HS6, net mass, item price, exactly) occurs in "
         "the train or valid file, and the rest",
         "repeated_share": float(repeated.mean()),
-        "platform": {
-            t: ranking_by_goods_line(truth[t].to_numpy(), s, repeated) for t, s in scores.items()
-        },
+        "platform": ranking_by_goods_line_per_target(truth, scores, repeated),
     }
     if with_baseline:
         fits = {"fitted_on_train": train, "fitted_on_train_and_valid": known}
-        baseline = {
-            fit: {t: baseline_scores(rows, test, t) for t in kcs.TARGETS}
-            for fit, rows in fits.items()
-        }
-        report["baseline"] = {
-            "protocol": "arXiv 2208.02484: label-encoded raw columns, min-max scaled mass "
-            "and price, LightGBM defaults, no history, no calibration",
-            **{
-                fit: {t: target_report(truth[t].to_numpy(), s) for t, s in by_target.items()}
-                for fit, by_target in baseline.items()
-            },
-        }
-        report["by_goods_line"]["baseline_fitted_on_train_and_valid"] = {
-            t: ranking_by_goods_line(truth[t].to_numpy(), s, repeated)
-            for t, s in baseline["fitted_on_train_and_valid"].items()
-        }
+        baseline, entries = baseline_by_fit(fits, test, truth)
+        report["baseline"] = {"protocol": BASELINE_PROTOCOL, **entries}
+        report["by_goods_line"]["baseline_fitted_on_train_and_valid"] = (
+            ranking_by_goods_line_per_target(truth, baseline["fitted_on_train_and_valid"], repeated)
+        )
     return report
 
 

@@ -19,11 +19,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.settings import PROJECT_ROOT
+from features.compute import columns_from_records, compute_features
 from features.state import EntityState
 from models import registry
 from models.bundle import RiskModel
-from models.scoring import Scorer
 from serving.app import create_app
+from serving.schemas import ScoreRequest
 from sources.contracts import RISK_CATEGORIES
 from sources.lake import DataLake
 
@@ -38,7 +39,19 @@ def client(cycle):
         yield test_client
 
 
-def test_example_declaration_gets_probabilities_levels_and_reasons(client):
+def _probability_from_the_bundle(settings, declaration: dict) -> dict[str, float]:
+    """Each category's calibrated probability of ``declaration``, recomputed from the served
+    bundle's booster (raw score) and calibrator, not through ``Scorer.score``'s TreeSHAP path."""
+    model = RiskModel.load(settings.resolved_model_cache_dir)
+    state = EntityState.load(DataLake(settings.data_dir).state)
+    matrix = model.spec.encode(compute_features(columns_from_records([declaration]), state))
+    return {
+        category: float(m.calibrator.apply(m.booster.predict(matrix, raw_score=True))[0])
+        for category, m in model.categories.items()
+    }
+
+
+def test_example_declaration_gets_probabilities_levels_and_reasons(cycle, client):
     response = client.post("/v1/score", json=EXAMPLE)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -46,11 +59,13 @@ def test_example_declaration_gets_probabilities_levels_and_reasons(client):
     assert body["model_version"] == "1"
     assert set(body["risks"]) | set(body["not_scored"]) == set(RISK_CATEGORIES)
     declaration = EXAMPLE["declaration"]
-    assert body["risks"]
+    validated = ScoreRequest.model_validate(EXAMPLE).declaration.model_dump()
+    recomputed = _probability_from_the_bundle(cycle[0], validated)
+    assert body["risks"] and set(body["risks"]) == set(recomputed)
     for category, risk in body["risks"].items():
         assert 0.0 <= risk["probability"] <= 1.0
         assert 1 <= risk["level"] <= 4
-        assert risk["likelihood"] == risk["probability"]
+        assert risk["probability"] == pytest.approx(recomputed[category], abs=1e-6)
         assert risk["trend"]["direction"] in {"rising", "stable", "falling", "unknown"}
         low, high = risk["uncertainty"]["interval_90"]
         assert 0.0 <= low <= high <= 1.0 and risk["uncertainty"]["calibration_support"] >= 0
@@ -223,20 +238,34 @@ def test_model_health_and_readiness(client):
 
 
 def test_api_and_batch_scoring_agree(cycle, client):
-    """The real-time path and the batch flow give the same probabilities."""
-    settings, _ = cycle
+    """The real-time path gives the probabilities the batch-score flow stored for the month."""
+    settings, result = cycle
+    stored = pd.read_parquet(result["scoring"]["path"]).tail(25)
     lake = DataLake(settings.data_dir)
-    declarations = pd.read_parquet(lake.source_path(lake.validated, "declarations")).tail(25)
-    bodies = json.loads(declarations.to_json(orient="records", date_format="iso"))
-    decisions = client.post("/v1/score/batch", json={"declarations": bodies}).json()["decisions"]
-    assert decisions[0]["risks"]
-    scorer = Scorer(
-        RiskModel.load(settings.resolved_model_cache_dir), EntityState.load(lake.state), "1"
+    declarations = pd.read_parquet(lake.source_path(lake.validated, "declarations")).merge(
+        stored[["declaration_id", "item_no"]], on=["declaration_id", "item_no"]
     )
-    frame = scorer.score_frame(declarations)
+    assert len(declarations) == len(stored)
+    bodies = json.loads(declarations.to_json(orient="records", date_format="iso"))
+    response = client.post("/v1/score/batch", json={"declarations": bodies})
+    decisions = response.json()["decisions"]
+    api = pd.DataFrame(
+        [
+            {
+                "declaration_id": d["declaration_id"],
+                "item_no": d["item_no"],
+                **{c: r["probability"] for c, r in d["risks"].items()},
+            }
+            for d in decisions
+        ]
+    )
+    both = stored.merge(api, on=["declaration_id", "item_no"])
+    assert len(both) == len(stored) and decisions[0]["risks"]
+    assert set(stored["model_version"]) == {response.json()["model_version"]}
     for category in decisions[0]["risks"]:
-        api = [d["risks"][category]["probability"] for d in decisions]
-        assert api == pytest.approx(frame[f"probability_{category}"].tolist(), abs=1e-6)
+        assert both[category].tolist() == pytest.approx(
+            both[f"probability_{category}"].tolist(), abs=1e-6
+        )
 
 
 def test_not_ready_without_a_model(tmp_path, settings_for):

@@ -1,0 +1,34 @@
+"""What a route needs from the running app, as ``Annotated`` dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from config.settings import Settings
+from serving.holder import LoadedModel, ModelHolder
+
+
+def model_holder(request: Request) -> ModelHolder:
+    return request.app.state.holder
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was started with (resolved in its lifespan, not at import)."""
+    return request.app.state.settings
+
+
+Holder = Annotated[ModelHolder, Depends(model_holder)]
+AppSettings = Annotated[Settings, Depends(app_settings)]
+
+
+def served_model(holder: Holder) -> LoadedModel:
+    """The model being served; 503 while none is loaded."""
+    current = holder.current  # one read: a swap meanwhile does not change what is returned
+    if current is None:
+        raise HTTPException(503, f"model not loaded: {holder.last_error or 'starting'}")
+    return current
+
+
+ServedModel = Annotated[LoadedModel, Depends(served_model)]
