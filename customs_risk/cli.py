@@ -88,11 +88,9 @@ def run(
     from sources.generator import GeneratorConfig
 
     settings = get_settings()
-    config = GeneratorConfig(
-        n_declarations=declarations or settings.declarations,
-        months=months or settings.months,
-        start=settings.start_date,
-        seed=settings.seed,
+    sizes = {"n_declarations": declarations, "months": months}
+    config = GeneratorConfig.for_settings(
+        settings, **{field: value for field, value in sizes.items() if value}
     )
     started = time.perf_counter()
     with console.status("Running the risk cycle (Prefect flow 'risk-cycle')…"):
@@ -211,6 +209,7 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
+register_monitoring_commands(app)
 benchmark_app = typer.Typer(help="Benchmarks on public data.", no_args_is_help=True)
 app.add_typer(benchmark_app, name="benchmark")
 
@@ -316,8 +315,6 @@ def deploy() -> None:
 
     serve_deployments()
 
-
-register_monitoring_commands(app)
 
 if __name__ == "__main__":
     app()

@@ -216,11 +216,15 @@ def effectiveness(
 @scenario_app.command("drift")
 def drift(
     out: Path = typer.Option(Path("reports/scenario_drift.json"), help="JSON report."),
-    declarations: int = typer.Option(300_000, help="Goods items to generate."),
-    months: int = typer.Option(12),
-    start: str = typer.Option("2025-01-01"),
-    shift_date: str = typer.Option("2025-07-07", help="Start of the shift (a Monday)."),
-    seed: int = typer.Option(271),
+    declarations: int = typer.Option(
+        None, help="Goods items to generate (default: the scenario's)."
+    ),
+    months: int = typer.Option(None, help="Months of activity (default: the scenario's)."),
+    start: str = typer.Option(None, help="First day (default CUSTOMS_RISK_START_DATE)."),
+    shift_date: str = typer.Option(
+        None, help="Start of the shift, a Monday (default: the scenario's)."
+    ),
+    seed: int = typer.Option(None, help="Seed (default CUSTOMS_RISK_SEED)."),
     data_dir: Path = typer.Option(None, help="Scenario lake (default <data_dir>/scenario)."),
     model_name: str = typer.Option("customs-risk-scenario", help="Registered model (reset)."),
 ) -> None:
@@ -230,13 +234,15 @@ def drift(
 
     settings = get_settings()
     root = data_dir or Path(settings.data_dir) / "scenario"
-    config = ScenarioConfig(
-        declarations=declarations,
-        months=months,
-        start=start,
-        shift_date=shift_date,
-        seed=seed,
-    )
+    # Only what was given: the scenario's own defaults are declared on ScenarioConfig.
+    given = {
+        "declarations": declarations,
+        "months": months,
+        "start": start,
+        "shift_date": shift_date,
+        "seed": seed,
+    }
+    config = ScenarioConfig(**{field: value for field, value in given.items() if value})
     started = time.perf_counter()
     report = drift_scenario(scenario_settings(settings, root, model_name), config, out=str(out))
     console.print(scenario_table(report))

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
+from config.settings import declared_default
 from features.compute import build_entity_state, declaration_columns, feature_frame
 from models.assessment import MIN_BIN_SUPPORT, novelty_reasons
 from models.bundle import RiskModel
@@ -59,8 +60,8 @@ class KcsConfig:
 
     label_delay_days: float = kcs.DEFAULT_LABEL_DELAY_DAYS
     early_stopping_share: float = 0.5
-    seed: int = 271
-    min_positives: int = 40
+    seed: int = declared_default("seed")
+    min_positives: int = declared_default("min_positives")
 
 
 def target_report(y: np.ndarray, probability: np.ndarray) -> dict:

@@ -26,7 +26,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from prefect import flow, get_run_logger
 
-from config.settings import Settings
+from config.settings import Settings, declared_default
 from models.registry import CHAMPION, load_version, resolve_alias, use_store
 from models.training import TrainingConfig, labelled_rows, train_risk_model
 from pipelines.flows import build_features, ingest_and_validate
@@ -44,9 +44,9 @@ class ScenarioConfig:
 
     declarations: int = 300_000
     months: int = 12
-    start: str = "2025-01-01"
+    start: str = declared_default("start_date")
     shift_date: str = "2025-07-07"  # a Monday: windows are aligned on it
-    seed: int = 271
+    seed: int = declared_default("seed")
     stable_weeks: int = 6  # windows before the shift; the champion is trained at their start
     max_weeks_after_shift: int = 12
     weeks_after_promotion: int = 6  # windows still replayed once a challenger was promoted

@@ -11,7 +11,7 @@ router = APIRouter(prefix="/v1", tags=["scoring"])
 
 
 @router.post("/score", response_model=Decision)
-def score(body: ScoreRequest, loaded: ServedModel, explain: bool = True) -> dict:
+def score(body: ScoreRequest, loaded: ServedModel, explain: bool = True) -> Decision:
     """Score one goods declaration. ``?explain=false`` omits reasons (faster)."""
     return loaded.scorer.score([body.declaration.model_dump()], explain=explain)[0]
 
