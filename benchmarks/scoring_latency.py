@@ -145,7 +145,8 @@ def _wait_until_ready(client: httpx.Client) -> None:
 
 
 def over_http(client: httpx.Client, bodies: list[dict], batch: list[dict]) -> dict:
-    """``POST /v1/score`` one declaration at a time (with and without reasons), then batches."""
+    """``GET /healthz`` (the floor), ``POST /v1/score`` one declaration at a time (with and
+    without reasons), then batches."""
 
     def post_single(path: str, i: int) -> httpx.Response:
         return client.post(path, json={"declaration": bodies[i % SAMPLE]})
@@ -156,6 +157,8 @@ def over_http(client: httpx.Client, bodies: list[dict], batch: list[dict]) -> di
     for body in bodies[:50]:  # warm-up
         client.post("/v1/score", json={"declaration": body})
     report = {
+        # The floor: what the same server and client cost with no scoring at all.
+        "http_healthz_floor": timed_ms(lambda i: client.get("/healthz"), HTTP_CALLS, ok),
         "http_single": timed_ms(lambda i: post_single("/v1/score", i), HTTP_CALLS, ok),
         "http_single_without_reasons": timed_ms(
             lambda i: post_single("/v1/score?explain=false", i), HTTP_CALLS, ok
