@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from models import registry
 from sources.lake import DataLake
 
 
@@ -21,3 +22,21 @@ def own_project(cycle, tmp_path):
     return settings.model_copy(
         update={"data_dir": data, "model_cache_dir": None, "reload_interval_seconds": 0}
     )
+
+
+def break_downloaded_bundles(monkeypatch) -> None:
+    """Every bundle downloaded from the registry arrives truncated (a broken champion)."""
+    download = registry.download_bundle
+
+    def download_broken(*args, **kwargs):
+        bundle = download(*args, **kwargs)
+        (bundle / "model.json").write_text("{truncated")
+        return bundle
+
+    monkeypatch.setattr(registry, "download_bundle", download_broken)
+
+
+@pytest.fixture
+def broken_downloads():
+    """:func:`break_downloaded_bundles`, for a test to apply to a monkeypatch of its own."""
+    return break_downloaded_bundles

@@ -21,7 +21,6 @@ from fastapi.testclient import TestClient
 from config.settings import PROJECT_ROOT
 from features.compute import columns_from_records, compute_features
 from features.state import EntityState
-from models import registry
 from models.bundle import RiskModel
 from serving.app import create_app
 from serving.schemas import ScoreRequest
@@ -285,18 +284,13 @@ def test_starts_from_the_local_copy_when_the_registry_lacks_the_model(cycle, tmp
         assert offline.post("/v1/score", json=EXAMPLE).status_code == 200
 
 
-def test_starts_from_the_local_copy_when_the_champion_bundle_is_broken(own_project, monkeypatch):
+def test_starts_from_the_local_copy_when_the_champion_bundle_is_broken(
+    own_project, monkeypatch, broken_downloads
+):
     settings = own_project
     local_copy = settings.resolved_model_cache_dir / "model.json"
     good = local_copy.read_text()
-    download = registry.download_bundle
-
-    def download_broken(*args, **kwargs):
-        bundle = download(*args, **kwargs)
-        (bundle / "model.json").write_text("{truncated")
-        return bundle
-
-    monkeypatch.setattr(registry, "download_bundle", download_broken)
+    broken_downloads(monkeypatch)
     with TestClient(create_app(settings)) as api:
         assert api.get("/readyz").status_code == 200
         assert api.get("/v1/model").json()["source"] == "local copy"

@@ -88,18 +88,9 @@ def _register_copy_of_version_1(settings) -> str:
     return str(new.version)
 
 
-def _break_downloaded_bundles(monkeypatch) -> None:
-    download = registry.download_bundle
-
-    def download_broken(*args, **kwargs):
-        bundle = download(*args, **kwargs)
-        (bundle / "model.json").write_text("{truncated")
-        return bundle
-
-    monkeypatch.setattr(registry, "download_bundle", download_broken)
-
-
-def test_a_broken_new_champion_leaves_the_old_one_serving(private_registry, monkeypatch):
+def test_a_broken_new_champion_leaves_the_old_one_serving(
+    private_registry, monkeypatch, broken_downloads
+):
     settings = private_registry
     local_copy = settings.resolved_model_cache_dir / "registry.json"
     answers: list[int] = []
@@ -119,7 +110,7 @@ def test_a_broken_new_champion_leaves_the_old_one_serving(private_registry, monk
             thread.start()
         try:
             with monkeypatch.context() as broken:
-                _break_downloaded_bundles(broken)
+                broken_downloads(broken)
                 assert reload_once(holder, settings) == []  # nothing swapped in
         finally:
             stop.set()
