@@ -150,6 +150,31 @@ class Settings(BaseSettings):
         description="How long start-up waits for the champion from the registry before "
         "serving the local copy (the champion is swapped in when it arrives).",
     )
+    # Disposal (Art. 12-17) and the decision ledger (Art. 4).
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the decision ledger (decisions, outcomes, instructions, "
+        "keys, audit), e.g. postgresql+psycopg://host/db; default sqlite:///<data_dir>/ledger.db.",
+    )
+    measure_catalogue: Path = Field(
+        PROJECT_ROOT / "disposal" / "config" / "measures.yaml",
+        description="Versioned measure catalogue (Art. 13).",
+    )
+    disposal_policy: Path = Field(
+        PROJECT_ROOT / "disposal" / "config" / "policy.yaml",
+        description="Versioned disposal policy (Art. 12): credit, capacity, random selection.",
+    )
+    selection_key: str = Field(
+        "customs-risk-demo-selection-key",
+        min_length=16,
+        description="Secret of the keyed hash behind random selection (双随机): set your own "
+        "in production, so the draw cannot be predicted from a decision id.",
+    )
+    demo_keys_file: Path | None = Field(
+        None,
+        description="Where `make run` leaves one demo API key per role; default "
+        "<data_dir>/demo-keys.json (git-ignored).",
+    )
     drift_demo: bool = Field(
         True, description="`make run` ends with the drift → re-evaluation demo."
     )
@@ -162,6 +187,15 @@ class Settings(BaseSettings):
     @property
     def artifact_location(self) -> str:
         return (self.mlflow_dir / "artifacts").resolve().as_uri()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """``database_url``, else the embedded SQLite ledger under the data folder."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'ledger.db'}"
+
+    @property
+    def resolved_demo_keys_file(self) -> Path:
+        return self.demo_keys_file or self.data_dir / "demo-keys.json"
 
     @property
     def resolved_model_cache_dir(self) -> Path:

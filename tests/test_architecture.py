@@ -19,6 +19,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sources",),
     ("features",),
     ("models",),
+    ("disposal",),
+    ("ledger",),
     ("reassessment",),
     ("pipelines", "serving"),
     ("customs_risk",),
