@@ -119,7 +119,31 @@ def effectiveness_tables(report: dict) -> list[Table]:
                 row_label=lambda w: w["window"] + ("" if w["out_of_sample"] else " *"),
             )
         )
+    if report.get("compliance"):
+        tables.append(compliance_table(report["compliance"]))
     return tables
+
+
+def compliance_table(estimates: list[dict]) -> Table:
+    """Finding rate of all declared items per category (random picks weighted by 1/π)
+    beside the naive rate among inspected items, for all credit levels together."""
+    table = Table(
+        title="Estimated finding rate of all declared goods (random picks, inverse-probability "
+        "weighted; 90 % interval) vs the rate among inspected items"
+    )
+    for column in ("category", "estimate", "interval", "random picks", "inspected rate"):
+        table.add_column(column)
+    for e in estimates:
+        if e["credit_level"] != "all":
+            continue
+        table.add_row(
+            e["category"],
+            format_share(e["estimate"]),
+            f"{format_share(e['low'])} – {format_share(e['high'])}",
+            f"{e['random_picks']:,}",
+            format_share(e["naive_rate"]),
+        )
+    return table
 
 
 def _breakdown_table(title: str, windows: list[dict], key: str, cell, row_label=None) -> Table:

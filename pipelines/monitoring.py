@@ -38,6 +38,7 @@ from models.registry import rollback as rollback_aliases
 from models.training import TrainingConfig, labelled_rows
 from reassessment import promotion
 from reassessment.alert_policy import Thresholds
+from reassessment.compliance import compliance_estimates, matured_inspections
 from reassessment.effectiveness import effectiveness as effectiveness_windows
 from reassessment.monitoring_window import WindowReport, monitor_window
 from reassessment.report import render_html
@@ -585,12 +586,14 @@ def effectiveness_report(
     windows = effectiveness_windows(
         features, tables["outcomes"], as_of_ts, freq, probabilities, model_as_of
     )
+    matured = matured_inspections(features, tables["outcomes"], as_of_ts)
     report = {
         "as_of": str(as_of_ts),
         "freq": freq,
         "model_version": version,
         "model_as_of": str(model_as_of) if model_as_of is not None else None,
         "windows": windows,
+        "compliance": [e.to_dict() for e in compliance_estimates(matured)],
     }
     configure(settings, settings.monitoring_experiment)
     with mlflow.start_run(run_name=f"effectiveness {as_of_ts:%Y-%m-%d}") as run:

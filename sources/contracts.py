@@ -90,7 +90,9 @@ MONITORING_EVENT_TYPES: tuple[str, ...] = (
 # self-reported problem); clear: checked and nothing found.
 MONITORING_OUTCOMES: tuple[str, ...] = ("adverse", "clear")
 
-SELECTION_REASONS: tuple[str, ...] = ("model", "rule", "random", "planned_sampling")
+# How an inspected item was chosen. ``random`` and ``exploration`` draws carry their
+# probability, which makes unbiased (inverse-probability-weighted) estimates possible.
+SELECTION_REASONS: tuple[str, ...] = ("model", "rule", "random", "planned_sampling", "exploration")
 
 # Patterns. The unified social credit code is 18 characters of digits and upper-case
 # letters excluding I, O, S, V, Z (GB 32100-2015).
@@ -433,6 +435,15 @@ INSPECTION_OUTCOMES = SourceContract(
         ),
         Column(
             "duty_recovered_cny", "float", "Duty and taxes recovered.", unit="CNY", min_value=0.0
+        ),
+        Column(
+            "selection_probability",
+            "float",
+            "Probability with which a random or exploration draw selected the item (for "
+            "inverse-probability weighting); empty for targeted selections.",
+            min_value=0.0,
+            max_value=1.0,
+            nullable=True,
         ),
     ),
     notes=("outcome_known_at >= inspected_at",),

@@ -175,7 +175,7 @@ def generate(config: GeneratorConfig) -> GeneratedData:
         conform(credit_history, CONTRACTS["credit_history"]),
         conform(_monitoring_frame(monitoring, period.end), CONTRACTS["monitoring"]),
         conform(
-            _outcomes_frame(items, logistics, inspections, period.end),
+            _outcomes_frame(items, logistics, inspections, period.end, config.random_share),
             CONTRACTS["inspection_outcomes"],
         ),
     )
@@ -1210,7 +1210,11 @@ def _declarations_frame(
 
 
 def _outcomes_frame(
-    items: GoodsItems, logistics: Logistics, inspections: Inspections, end: np.datetime64
+    items: GoodsItems,
+    logistics: Logistics,
+    inspections: Inspections,
+    end: np.datetime64,
+    random_share: float,
 ) -> pd.DataFrame:
     """The inspection outcomes source: the inspected items whose outcome is known by the
     period's end. The data are a snapshot then: outcomes still pending (the label delay)
@@ -1226,6 +1230,9 @@ def _outcomes_frame(
                 "outcome_known_at": inspections.known_at[picked],
                 **{f"finding_{c}": inspections.found[c][picked] for c in RISK_CATEGORIES},
                 "duty_recovered_cny": np.round(inspections.recovered[picked], 2),
+                "selection_probability": np.where(
+                    inspections.reason[picked] == "random", random_share, np.nan
+                ),
             }
         )
         .sort_values("outcome_known_at", kind="stable")
