@@ -46,7 +46,7 @@ def ingest_and_validate(settings: Settings | None = None) -> dict:
     settings = _settings(settings)
     lake = DataLake(settings.data_dir)
     logger = get_run_logger()
-    frames = lake.read_sources(lake.raw)
+    frames = lake.with_incoming(lake.read_sources(lake.raw))
     reports = validate_sources(frames)
     for report in reports.values():
         logger.info(report.render())

@@ -3,6 +3,8 @@
 Layout under ``data_dir``::
 
     raw/<source>.parquet          as received (or generated)
+    incoming/<source>/<id>.parquet  records the API received (declarations it decided,
+                                  inspection outcomes); ingestion adds them to the raw batch
     validated/<source>.parquet    batches that passed their expectation suites
     features/declaration_features.parquet
     state/                        online entity state (features.state.EntityState)
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sources.contracts import CONTRACTS
+from sources.contracts import CONTRACTS, conform
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class DataLake:
     @property
     def raw(self) -> Path:
         return self.root / "raw"
+
+    @property
+    def incoming(self) -> Path:
+        return self.root / "incoming"
 
     @property
     def validated(self) -> Path:
@@ -59,6 +65,26 @@ class DataLake:
         if missing:
             raise FileNotFoundError(f"{layer}: missing {', '.join(missing)} — run the earlier step")
         return {s: pd.read_parquet(self.source_path(layer, s)) for s in CONTRACTS}
+
+    def add_incoming(self, source: str, frame: pd.DataFrame, name: str) -> Path:
+        """Keep records received one by one (e.g. an outcome posted to the API) for the
+        next ingestion; written atomically, one file per record set."""
+        return write_parquet(frame, self.incoming / source / f"{name}.parquet")
+
+    def with_incoming(self, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        """``frames`` plus the records received since, each source in its contract's form.
+
+        A received record whose key the batch already holds is dropped: the batch is the
+        system of record for what it contains."""
+        out = dict(frames)
+        for source, contract in CONTRACTS.items():
+            files = sorted((self.incoming / source).glob("*.parquet"))
+            if not files:
+                continue
+            received = conform(pd.concat([pd.read_parquet(f) for f in files]), contract)
+            combined = pd.concat([conform(frames[source], contract), received], ignore_index=True)
+            out[source] = combined.drop_duplicates(list(contract.key), keep="first")
+        return out
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
