@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger
 
 from config.settings import Settings, get_settings
 from models.metrics import format_metric
+from pipelines.demo_keys import issue_demo_keys
 from pipelines.flows import (
     batch_score,
     build_features,
@@ -48,6 +49,7 @@ def risk_cycle(
     timings["train_register"] = time.perf_counter() - started - sum(timings.values())
     scoring = batch_score(settings)
     timings["score"] = time.perf_counter() - started - sum(timings.values())
+    issue_demo_keys(settings)
     demo = None
     if settings.drift_demo if drift_demo is None else drift_demo:
         demo = run_drift_demo(settings)
@@ -73,6 +75,7 @@ def risk_cycle(
         "drift_demo": demo,
         "timings": timings,
         "data_dir": str(Path(settings.data_dir)),
+        "demo_keys_file": str(settings.resolved_demo_keys_file),
     }
 
 

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from models.decision import Decision
 from sources.contracts import (
     DECLARATIONS,
+    INSPECTION_OUTCOMES,
+    RISK_CATEGORIES,
     TIME_RANGE_END,
     TIME_RANGE_START,
     Column,
@@ -121,3 +123,59 @@ class BatchScoreRequest(BaseModel):
 class BatchDecision(BaseModel):
     model_version: str
     decisions: list[Decision]
+
+
+class CategoryFinding(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    found: bool = Field(description="The inspection found a violation in this category.")
+    description: str = Field(
+        "", max_length=500, description="What was found, for the record (no personal data)."
+    )
+
+
+_OUTCOME_COLUMNS = {c.name: c for c in INSPECTION_OUTCOMES.columns}
+
+
+class _OutcomeBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("inspected_at", "outcome_known_at", check_fields=False)
+    @classmethod
+    def _in_time_range(cls, value: datetime) -> datetime:
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        if not TIME_RANGE_START <= aware < TIME_RANGE_END:
+            raise ValueError(f"must lie in {_TIME_RANGE_TEXT}")
+        return aware
+
+    @model_validator(mode="after")
+    def _known_after_inspection(self):
+        # the inspection outcomes contract's own rule
+        if self.outcome_known_at < self.inspected_at:  # type: ignore[attr-defined]
+            raise ValueError("outcome_known_at must not be before inspected_at")
+        return self
+
+
+OutcomeRequest = create_model(
+    "OutcomeRequest",
+    __base__=_OutcomeBase,
+    __doc__="What an inspection of one goods item found (Art. 18: the label the models learn "
+    "from). Categories not listed were inspected and found clear.",
+    item_no=(int, Field(1, ge=1, le=999, description="Goods item of the decision inspected.")),
+    inspected_at=_field(_OUTCOME_COLUMNS["inspected_at"]),
+    outcome_known_at=_field(_OUTCOME_COLUMNS["outcome_known_at"]),
+    findings=(
+        dict[Literal[RISK_CATEGORIES], CategoryFinding],  # type: ignore[valid-type]
+        Field(default_factory=dict, description="Per Art. 2 category inspected: the finding."),
+    ),
+    duty_recovered_cny=(
+        float,
+        Field(
+            0.0,
+            ge=0.0,
+            allow_inf_nan=False,
+            description=_OUTCOME_COLUMNS["duty_recovered_cny"].description
+            + " Assessed after inspection beyond what was declared (CNY).",
+        ),
+    ),
+    seized=(bool, Field(False, description="Goods were seized.")),
+)

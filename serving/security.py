@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ledger.keys import Principal, Role
+from ledger.actors import Principal, Role
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `customs-risk keys create`.")
 
