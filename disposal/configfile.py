@@ -38,25 +38,31 @@ def read_mapping(path: Path) -> dict[str, Any]:
 
 def entry_label(data: Any, loc: tuple) -> str:
     """``rules[2] (name 'x') field 'target_share'`` for a location inside loaded data."""
-    parts: list[str] = []
+    labels: list[str] = []
     node = data
     for step in loc:
         if isinstance(step, int):
-            label = f"[{step}]"
             node = node[step] if isinstance(node, list) and step < len(node) else None
-            if isinstance(node, dict):
-                key = next((k for k in ("code", "name") if k in node), None)
-                label += f" ({key} {node[key]!r})" if key else ""
-            parts[-1:] = [(parts[-1] if parts else "") + label]
-            continue
-        node = node.get(step) if isinstance(node, dict) else None
-        parts.append(str(step))
-    if not parts:
+            label = f"[{step}]" + _entry_name(node)
+            labels[-1:] = [(labels[-1] if labels else "") + label]
+        else:
+            node = node.get(step) if isinstance(node, dict) else None
+            labels.append(str(step))
+    if not labels:
         return "file"
-    if isinstance(loc[-1], int):
-        return ".".join(parts)
-    *entry, field = parts
+    if labels[-1].endswith(")"):  # the entry as a whole
+        return ".".join(labels)
+    *entry, field = labels
     return f"{'.'.join(entry)} field {field!r}" if entry else f"field {field!r}"
+
+
+def _entry_name(node: Any) -> str:
+    """`` (code 'MAN')``: how a reader finds the entry in the file."""
+    if isinstance(node, dict):
+        for key in ("code", "name"):
+            if key in node:
+                return f" ({key} {node[key]!r})"
+    return ""
 
 
 def validation_problems(path: Path | str, data: Any, error: ValidationError) -> list[str]:
