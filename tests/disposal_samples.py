@@ -43,7 +43,7 @@ def synthetic_scores(n: int, seed: int, start: datetime = AT) -> pd.DataFrame:
             "declaration_id": [f"D{seed:03d}{d:07d}" for d in declaration],
             "item_no": np.arange(n) % 3 + 1,
             "declared_at": pd.Timestamp(start.replace(tzinfo=None))
-            + pd.to_timedelta(lodged, unit="s"),
+            + pd.to_timedelta(lodged.round(), unit="s"),
             "hs_code": rng.choice(
                 [
                     "0207120000",
