@@ -50,7 +50,8 @@ def capacity_report(
         .groupby(["day", "kind"])
         .size()
     )
-    kinds = [k.value for k in MeasureKind if k.value in targets or k.value in set(applied["kind"])]
+    present = set(applied["kind"]) | set(targets)
+    kinds = [k.value for k in MeasureKind if k.value in present]
     grid = pd.MultiIndex.from_product([items.index, kinds], names=["day", "kind"])
     report = pd.DataFrame(index=grid).reset_index()
     report["items"] = report["day"].map(items)

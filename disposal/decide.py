@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -23,8 +23,9 @@ from disposal.items import ItemColumns
 from disposal.policy import DisposalPolicy, PolicyThresholds, rule_eligible, rule_priority
 from disposal.selection import EXPLORATION, RANDOM_SELECTION, draws, item_subject
 
+# Where a measure comes from, in order of precedence (highest first).
 Source = Literal["emergency", "instruction", "model", "random", "exploration"]
-SOURCES: tuple[str, ...] = ("emergency", "instruction", "model", "random", "exploration")
+SOURCES: tuple[str, ...] = get_args(Source)
 SOURCE_RANK = {source: rank for rank, source in enumerate(SOURCES)}
 RELEASE_REASON = "No instruction, capacity rule or selection applies: release."
 
@@ -75,6 +76,8 @@ def decide(
     catalogue: MeasureCatalogue,
     selection_key: str,
 ) -> Decided:
+    """Every source's measures for the items, the release measure where none applies, and
+    the strictest per item and per declaration (items sharing a decision key)."""
     thresholds.check(policy, catalogue)
     _check_instructions(instructions, catalogue)
     credit_level = policy.credit_levels(columns.scores.credit_level)
@@ -261,8 +264,8 @@ def _chunk(
         "item": item,
         "code": _repeat(code, n),
         "source": _repeat(source, n),
-        "instruction_id": _repeat(instruction and instruction.instruction_id, n),
-        "instruction_version": _repeat(instruction and instruction.version, n),
+        "instruction_id": _repeat(None if instruction is None else instruction.instruction_id, n),
+        "instruction_version": _repeat(None if instruction is None else instruction.version, n),
         "rule": _repeat(rule, n),
         "priority": np.full(n, np.nan) if priority is None else priority[item],
         "categories": _repeat(tuple(categories), n),

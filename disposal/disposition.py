@@ -246,7 +246,7 @@ def dispose_frame(
     return frame
 
 
-ITEM_COLUMNS: tuple[str, ...] = (
+ITEM_LEVEL_COLUMNS: tuple[str, ...] = (
     "declaration_id",
     "item_no",
     "declared_at",
@@ -264,4 +264,4 @@ ITEM_COLUMNS: tuple[str, ...] = (
 
 def items_of(disposed: pd.DataFrame) -> pd.DataFrame:
     """One row per goods item of a ``dispose_frame`` result."""
-    return disposed.drop_duplicates(["declaration_id", "item_no"])[list(ITEM_COLUMNS)]
+    return disposed.drop_duplicates(["declaration_id", "item_no"])[list(ITEM_LEVEL_COLUMNS)]

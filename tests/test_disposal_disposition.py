@@ -17,7 +17,7 @@ from disposal.catalogue import UnknownMeasure
 from disposal.disposition import dispose, dispose_frame, items_of
 from disposal.instructions import Instruction, draft, publish, publish_emergency, revoke
 from disposal.items import ItemAssessment
-from disposal.policy import DisposalPolicy
+from disposal.policy import DisposalPolicy, derive_thresholds
 from disposal.selection import RANDOM_SELECTION, draw, item_subject
 from sources.contracts import RISK_CATEGORIES
 
@@ -175,8 +175,6 @@ def test_non_blocking_measures_release_the_declaration():
     only_audit = pol.model_copy(
         update={"rules": tuple(r for r in pol.rules if r.name == "revenue-audit")}
     )
-    from disposal.policy import derive_thresholds
-
     derived = derive_thresholds(
         only_audit, synthetic_scores(5_000, seed=4), catalogue=CAT, reference_id="audit-only"
     )

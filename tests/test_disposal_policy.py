@@ -13,7 +13,14 @@ from disposal_samples import catalogue, policy, synthetic_scores, thresholds_for
 
 from config.settings import declared_default
 from disposal.configfile import ConfigError
-from disposal.policy import DisposalPolicy, PolicyThresholds, derive_thresholds
+from disposal.items import ScoreColumns
+from disposal.policy import (
+    DisposalPolicy,
+    PolicyThresholds,
+    derive_thresholds,
+    rule_eligible,
+    rule_priority,
+)
 
 RAW = yaml.safe_load(declared_default("disposal_policy").read_text(encoding="utf-8"))
 CAT = catalogue()
@@ -188,9 +195,6 @@ def test_thresholds_meet_targets_on_a_fresh_sample_within_sampling_error():
     pol = policy(CAT)
     derived = thresholds_for(pol, CAT, synthetic_scores(60_000, seed=1))
     fresh = synthetic_scores(60_000, seed=2)
-    from disposal.items import ScoreColumns
-    from disposal.policy import rule_eligible, rule_priority
-
     scores = ScoreColumns.from_frame(fresh)
     weights = pol.weights(pol.credit_levels(scores.credit_level))
     for rule in pol.rules:
