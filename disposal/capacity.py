@@ -97,7 +97,8 @@ def random_selection_report(
                 "within": low <= probability <= high,
             }
         )
-    return pd.DataFrame(rows)
+    columns = ["credit_level", "items", "probability", "selected", "share", "low", "high"]
+    return pd.DataFrame(rows, columns=[*columns, "within"])
 
 
 def inspection_by_credit(disposed: pd.DataFrame) -> pd.DataFrame:

@@ -296,12 +296,13 @@ def _require_draft(instruction: Instruction, to: str) -> None:
 
 
 def status_at(instruction: Instruction, at: datetime) -> InstructionStatus:
-    """The status at a moment: a published instruction past ``valid_to`` has expired."""
+    """The status at a moment, as the version's history says: revoked from its revocation,
+    a draft until its publication, expired from ``valid_to``."""
     at = as_utc(at)
-    if instruction.status is InstructionStatus.REVOKED and at >= instruction.revoked_at:
+    if instruction.revoked_at is not None and at >= instruction.revoked_at:
         return InstructionStatus.REVOKED
-    if instruction.published_at is None:
-        return instruction.status
+    if instruction.published_at is None or at < instruction.published_at:
+        return InstructionStatus.DRAFTED
     if at >= instruction.valid_to:
         return InstructionStatus.EXPIRED
     return InstructionStatus.PUBLISHED

@@ -107,6 +107,13 @@ def test_revocation_ends_it_and_keeps_who_and_why():
         revoke(r, "publisher-zhao", "again", at(11))
 
 
+def test_a_withdrawn_draft_was_never_in_force():
+    withdrawn = revoke(a_draft(), "analyst-li", "Wrong scope.", at(2))
+    assert status_at(withdrawn, at(1)) is InstructionStatus.DRAFTED
+    assert status_at(withdrawn, at(2)) is InstructionStatus.REVOKED
+    assert not is_in_force(withdrawn, at(1.5))
+
+
 def test_emergency_takes_effect_at_once_with_one_publisher():
     e = an_emergency(valid_from=at(3))
     published = publish_emergency(e, "publisher-wang", at(1))  # the drafter publishes
