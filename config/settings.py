@@ -170,6 +170,12 @@ class Settings(BaseSettings):
         description="Secret of the keyed hash behind random selection (双随机): set your own "
         "in production, so the draw cannot be predicted from a decision id.",
     )
+    instruction_refresh_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="How often the API re-reads published control instructions (changes "
+        "made through the same process apply at once).",
+    )
     demo_keys_file: Path | None = Field(
         None,
         description="Where `make run` leaves one demo API key per role; default "

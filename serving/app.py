@@ -22,12 +22,17 @@ from serving.errors import add_error_handlers
 from serving.holder import ModelHolder
 from serving.lifecycle import start_loading
 from serving.reload import start_watcher
-from serving.routes import model, operations, scoring
+from ledger.store import Ledger
+from serving.published import PublishedInstructions
+from serving.routes import decisions, instructions, model, operations, scoring
 
 API_VERSION = "v1"
 DESCRIPTION = (
     "Per-category risk of import goods declarations (GACC Order No. 271): calibrated "
-    "probability, risk level 1-4 and the reasons (TreeSHAP log-odds contributions)."
+    "probability, risk level 1-4 and the reasons (TreeSHAP log-odds contributions); the "
+    "measures to apply (Art. 12-17: disposal policy, control instructions, random "
+    "selection), each decision recorded in a tamper-evident ledger (Art. 4). Every endpoint "
+    "but /healthz and /readyz needs an API key (Authorization: Bearer) with a role."
 )
 
 
@@ -41,11 +46,17 @@ def lifespan_with(
         resolved = settings or get_settings()
         app.state.settings = resolved
         app.state.holder = ModelHolder()
+        app.state.ledger = Ledger.open(resolved.resolved_database_url)
+        app.state.keys = app.state.ledger.keys
+        app.state.published = PublishedInstructions(
+            app.state.ledger.instructions, resolved.instruction_refresh_seconds
+        )
         stop = threading.Event()
         app.state.champion_load = start_loading(app.state.holder, resolved, stop)
         start_watcher(app.state.holder, resolved, stop)
         yield
         stop.set()
+        app.state.ledger.close()
 
     return lifespan
 
@@ -59,6 +70,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan_with(settings),
     )
     add_error_handlers(app)
-    for router in (operations.router, model.router, scoring.router):
+    routers = (
+        operations.router,
+        model.router,
+        scoring.router,
+        decisions.router,
+        instructions.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

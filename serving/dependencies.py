@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from config.settings import Settings
+from ledger.store import Ledger
 from serving.holder import LoadedModel, ModelHolder
+from serving.published import PublishedInstructions
 
 
 def model_holder(request: Request) -> ModelHolder:
@@ -19,7 +21,17 @@ def app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def ledger_of(request: Request) -> Ledger:
+    return request.app.state.ledger
+
+
+def published_of(request: Request) -> PublishedInstructions:
+    return request.app.state.published
+
+
 Holder = Annotated[ModelHolder, Depends(model_holder)]
+LedgerAccess = Annotated[Ledger, Depends(ledger_of)]
+Published = Annotated[PublishedInstructions, Depends(published_of)]
 AppSettings = Annotated[Settings, Depends(app_settings)]
 
 

@@ -18,6 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 # A 422 echoes the offending input; a whole 1,001-item batch or a huge string is not echoed.
@@ -46,19 +47,37 @@ def json_safe_input(value: Any) -> Any:
     return value
 
 
-async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-    """422 listing each invalid field with its reason and (bounded) input."""
-    errors = [
-        {
-            "field": ".".join(str(p) for p in e["loc"] if p != "body"),
-            "reason": e["msg"],
-            "input": json_safe_input(e.get("input")),
-        }
-        for e in error.errors()
-    ]
+class InvalidField(Exception):
+    """Input that passed the request model but not a rule that needs stored records (e.g.
+    an outcome inspected before its goods were declared): answered like any invalid field."""
+
+    def __init__(self, field: str, reason: str, value: Any = None) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason, self.value = field, reason, value
+
+
+async def invalid_field(request: Request, error: InvalidField) -> JSONResponse:
+    return _invalid([{"field": error.field, "reason": error.reason, "input": error.value}])
+
+
+def _invalid(errors: list[dict]) -> JSONResponse:
     return JSONResponse(
         status_code=422,
         content=jsonable_encoder({"detail": "invalid request", "errors": errors}),
+    )
+
+
+async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+    """422 listing each invalid field with its reason and (bounded) input."""
+    return _invalid(
+        [
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                "reason": e["msg"],
+                "input": json_safe_input(e.get("input")),
+            }
+            for e in error.errors()
+        ]
     )
 
 
@@ -88,7 +107,19 @@ async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+async def ledger_unavailable(request: Request, error: DBAPIError) -> JSONResponse:
+    """503 when the ledger cannot be reached: nothing is acknowledged that is not recorded."""
+    log.error("ledger unavailable on %s %s: %s", request.method, request.url.path, error.orig)
+    return JSONResponse(
+        status_code=503,
+        content={"detail": "decision ledger unavailable: nothing was recorded; retry"},
+        headers={"Retry-After": "5"},
+    )
+
+
 def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(InvalidField, invalid_field)
+    app.add_exception_handler(DBAPIError, ledger_unavailable)
     app.add_exception_handler(StarletteHTTPException, unreadable_body)
     app.add_exception_handler(Exception, unexpected_error)

@@ -1,6 +1,7 @@
 """The served model: what is loaded, where from, and the holder requests read it from.
 
-A ``LoadedModel`` is a scorer (risk model + entity state) with its provenance. The holder
+A ``LoadedModel`` is a scorer (risk model + entity state) with the disposal rules derived
+for it (capacity thresholds on its reference scores) and its provenance. The holder
 swaps it in one reference assignment, so a request always scores with one whole model.
 Loading prefers the registry's champion and falls back to the local copy of the last
 model served (``CUSTOMS_RISK_MODEL_CACHE_DIR``).
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config.settings import Settings
+from disposal.decisions import DisposalRules
 from features.state import EntityState
 from models.bundle import RiskModel
 from models.registry import champion_version, refresh_local_copy
@@ -30,6 +32,7 @@ class LoadedModel:
     """What is being served, and where it came from."""
 
     scorer: Scorer
+    rules: DisposalRules  # catalogue, policy and its thresholds for this model
     source: str  # "registry" or "local copy"
     loaded_at: str
     state_marker: tuple[str, int]  # of the entity state served (EntityState.saved_marker)
@@ -98,8 +101,10 @@ def load_bundle(settings: Settings, bundle: Path, source: str) -> LoadedModel:
     info = json.loads((bundle / "registry.json").read_text())
     model = RiskModel.load(bundle)
     state, marker = load_lake_state(settings)
-    scorer = Scorer(model, state, str(info.get("version")), settings.top_reasons)
-    return LoadedModel(scorer, source, datetime.now(UTC).isoformat(), marker)
+    version = str(info.get("version"))
+    scorer = Scorer(model, state, version, settings.top_reasons)
+    rules = DisposalRules.for_model(settings, model, version)
+    return LoadedModel(scorer, rules, source, datetime.now(UTC).isoformat(), marker)
 
 
 def load_lake_state(settings: Settings) -> tuple[EntityState, tuple[str, int]]:

@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from models.decision import Decision
+from disposal.decisions import DeclarationDecision, ItemDecision
+from disposal.disposition import AppliedMeasure
+from disposal.instructions import Instruction, InstructionScope, status_at
 from sources.contracts import (
     DECLARATIONS,
     INSPECTION_OUTCOMES,
@@ -120,9 +122,56 @@ class BatchScoreRequest(BaseModel):
         return declarations
 
 
+class DeclarationScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[Declaration] = Field(  # type: ignore[valid-type]
+        min_length=1,
+        max_length=999,
+        description="Every goods item of one declaration (same declaration_id, distinct "
+        "item_no).",
+    )
+
+    @field_validator("items")
+    @classmethod
+    def _one_declaration(cls, items: list) -> list:
+        ids = {d.declaration_id for d in items}
+        if len(ids) > 1:
+            raise ValueError(f"items of one declaration share its declaration_id, got {sorted(ids)}")
+        numbers = [d.item_no for d in items]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"item_no must be distinct within a declaration, got {numbers}")
+        return items
+
+
 class BatchDecision(BaseModel):
-    model_version: str
-    decisions: list[Decision]
+    model_version: str | None
+    decisions: list[DeclarationDecision] = Field(description="One decision per declaration.")
+
+
+class ItemScoreResponse(ItemDecision):
+    """The decision on a one-item declaration, flattened: the item's risks and measures
+    with the decision's id, versions and disposition."""
+
+    decision_id: str
+    decided_at: datetime
+    capacity_thresholds_version: str
+    policy_version: str
+    catalogue_version: str
+    disposition: AppliedMeasure
+    blocks_release: bool
+
+    @classmethod
+    def of(cls, decision: DeclarationDecision) -> ItemScoreResponse:
+        return cls.trusted(
+            **decision.items[0].__dict__,
+            decision_id=decision.decision_id,
+            decided_at=decision.decided_at,
+            capacity_thresholds_version=decision.capacity_thresholds_version,
+            policy_version=decision.policy_version,
+            catalogue_version=decision.catalogue_version,
+            disposition=decision.disposition,
+            blocks_release=decision.blocks_release,
+        )
 
 
 class CategoryFinding(BaseModel):
@@ -179,3 +228,98 @@ OutcomeRequest = create_model(
     ),
     seized=(bool, Field(False, description="Goods were seized.")),
 )
+
+
+class RecordedDecisionResponse(BaseModel):
+    """A decision as the ledger holds it, with its link in the tamper-evident chain."""
+
+    decision_id: str
+    sequence: int = Field(description="Position in the ledger's hash chain.")
+    recorded_at: datetime
+    caller: str
+    idempotency_key: str | None
+    record_hash: str
+    previous_hash: str
+    decision: DeclarationDecision
+    inputs: list[dict[str, Any]] = Field(description="The goods items as declared.")
+
+    @classmethod
+    def of(cls, recorded) -> RecordedDecisionResponse:
+        return cls(
+            decision_id=recorded.decision_id,
+            sequence=recorded.sequence,
+            recorded_at=recorded.created_at,
+            caller=recorded.caller,
+            idempotency_key=recorded.idempotency_key,
+            record_hash=recorded.record_hash,
+            previous_hash=recorded.previous_hash,
+            decision=recorded.payload["decision"],
+            inputs=recorded.payload["inputs"],
+        )
+
+
+class RecordedOutcomeResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    decision_id: str
+    declaration_id: str
+    item_no: int
+    findings: dict[str, bool]
+    found: dict[str, str]
+    duty_assessed_cny: float
+    seized: bool
+    inspected_at: datetime
+    outcome_known_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+    selection_reason: str | None
+    selection_probability: float
+
+
+class InstructionDraft(BaseModel):
+    """A control instruction as an analyst drafts it (布控指令)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    scope: InstructionScope
+    measures: list[str] = Field(min_length=1, description="Measure codes of the catalogue.")
+    categories: list[str] = Field(min_length=1, description="Art. 2 risk categories addressed.")
+    priority: int = Field(0, ge=0, description="Higher first when several apply.")
+    reason: str = Field(
+        min_length=1, description="For the examining officer; no sensitive detail."
+    )
+    valid_from: datetime | None = Field(None, description="Default: now.")
+    valid_to: datetime
+    owner: str | None = Field(None, description="Who answers for it (emergency: required).")
+    emergency: bool = Field(False, description="Art. 17 (or use /v1/instructions/emergency).")
+
+
+class Revocation(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=1, description="Why the instruction is revoked.")
+
+
+class InstructionResponse(BaseModel):
+    instruction_id: str
+    version: int
+    status: str = Field(description="Status of this version as stored.")
+    status_now: str = Field(description="drafted, published, expired or revoked, now.")
+    instruction: Instruction
+    hits: dict[str, Any] | None = Field(
+        None,
+        description="Goods items it applied to, of them with an outcome, and with a finding "
+        "(hit rate = findings / outcomes).",
+    )
+
+    @classmethod
+    def of(
+        cls, instruction: Instruction, hits=None, now: datetime | None = None
+    ) -> InstructionResponse:
+        return cls(
+            instruction_id=instruction.instruction_id,
+            version=instruction.version,
+            status=str(instruction.status),
+            status_now=str(status_at(instruction, now or datetime.now(UTC))),
+            instruction=instruction,
+            hits=None if hits is None else hits.to_dict(),
+        )

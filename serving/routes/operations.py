@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from serving.dependencies import Holder
+from serving.dependencies import Holder, LedgerAccess
 
 router = APIRouter(tags=["operations"])
 
@@ -17,11 +17,15 @@ def healthz() -> dict:
 
 
 @router.get("/readyz")
-def readyz(holder: Holder) -> JSONResponse:
-    """Readiness: 200 only once a model and the entity state are loaded."""
+def readyz(holder: Holder, ledger: LedgerAccess) -> JSONResponse:
+    """Readiness: 200 only once a model and the entity state are loaded and the decision
+    ledger answers (a decision that cannot be recorded is not given)."""
     current = holder.current
     if current is None:
         return JSONResponse({"status": "not ready", "reason": holder.last_error or "loading"}, 503)
+    unreachable = ledger.reachable()
+    if unreachable is not None:
+        return JSONResponse({"status": "not ready", "reason": unreachable}, 503)
     return JSONResponse(
         {
             "status": "ready",

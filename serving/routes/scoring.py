@@ -1,23 +1,70 @@
-"""Risk scores of goods declarations, one or a batch at a time."""
+"""Decisions on goods declarations: risk per category, the measures to apply, recorded.
+
+Every call is recorded in the decision ledger before it is answered (Art. 4): a decision
+the ledger could not record is never acknowledged (503). A retried request with the same
+``Idempotency-Key`` gets the decision recorded the first time, not a second one.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from serving.dependencies import ServedModel
-from serving.schemas import BatchDecision, BatchScoreRequest, Decision, ScoreRequest
+from fastapi import APIRouter, Header
+
+from serving.decisions import DeclarationDecision, Decider
+from serving.schemas import (
+    BatchDecision,
+    BatchScoreRequest,
+    DeclarationScoreRequest,
+    ItemScoreResponse,
+    ScoreRequest,
+)
+from serving.security import ClearanceSystem
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=128,
+        description="Retries with the same key get the first decision back, not a new one.",
+    ),
+]
 
 
-@router.post("/score", response_model=Decision)
-def score(body: ScoreRequest, loaded: ServedModel, explain: bool = True) -> Decision:
-    """Score one goods declaration. ``?explain=false`` omits reasons (faster)."""
-    return loaded.scorer.score([body.declaration.model_dump()], explain=explain)[0]
+@router.post("/score", response_model=ItemScoreResponse)
+def score(
+    body: ScoreRequest,
+    decider: Decider,
+    caller: ClearanceSystem,
+    explain: bool = True,
+    idempotency_key: IdempotencyKey = None,
+) -> dict | ItemScoreResponse:
+    """Decide one goods item: its risks, measures, random selection, recorded as a decision
+    (the one-item case of ``/v1/score/declaration``). ``?explain=false`` omits reasons."""
+    decided = decider.decide([body.declaration.model_dump()], caller, explain, idempotency_key)
+    return ItemScoreResponse.of(decided[0])
+
+
+@router.post("/score/declaration", response_model=DeclarationDecision)
+def score_declaration(
+    body: DeclarationScoreRequest,
+    decider: Decider,
+    caller: ClearanceSystem,
+    explain: bool = True,
+    idempotency_key: IdempotencyKey = None,
+) -> DeclarationDecision:
+    """Decide all goods items of one declaration together: each item's risks and
+    measures, and the declaration's disposition (the strictest any item requires)."""
+    items = [d.model_dump() for d in body.items]
+    return decider.decide(items, caller, explain, idempotency_key)[0]
 
 
 @router.post("/score/batch", response_model=BatchDecision)
-def score_batch(body: BatchScoreRequest, loaded: ServedModel, explain: bool = True) -> dict:
-    """Score up to 1,000 goods declarations at once. ``?explain=false`` omits reasons."""
-    decisions = loaded.scorer.score([d.model_dump() for d in body.declarations], explain=explain)
-    return {"model_version": loaded.scorer.model_version, "decisions": decisions}
+def score_batch(
+    body: BatchScoreRequest, decider: Decider, caller: ClearanceSystem, explain: bool = True
+) -> dict:
+    """Decide up to 1,000 goods items at once: one decision per declaration (items grouped
+    by ``declaration_id``). ``?explain=false`` omits reasons."""
+    decisions = decider.decide([d.model_dump() for d in body.declarations], caller, explain)
+    model_version = decisions[0].model_version if decisions else None
+    return {"model_version": model_version, "decisions": decisions}

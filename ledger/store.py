@@ -1,0 +1,54 @@
+"""The ledger as one object: its engine and the repositories over it.
+
+Opened once per process (the API at start-up, a command for its run), migrated to the
+current schema on opening, and disposed of at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, text
+
+from ledger.audit import AuditLog
+from ledger.database import connect, migrate
+from ledger.decisions import DecisionLedger
+from ledger.instructions import InstructionStore
+from ledger.keys import KeyStore
+from ledger.outcomes import OutcomeStore
+
+
+@dataclass(frozen=True)
+class Ledger:
+    engine: Engine
+    decisions: DecisionLedger
+    outcomes: OutcomeStore
+    instructions: InstructionStore
+    keys: KeyStore
+    audit: AuditLog
+
+    @classmethod
+    def open(cls, url: str) -> Ledger:
+        """Connect to ``url`` and bring its schema to the current migration."""
+        engine = connect(url)
+        migrate(engine)
+        return cls(
+            engine,
+            DecisionLedger(engine),
+            OutcomeStore(engine),
+            InstructionStore(engine),
+            KeyStore(engine),
+            AuditLog(engine),
+        )
+
+    def reachable(self) -> str | None:
+        """None when the database answers, else why not (for readiness)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:  # any driver error means: not reachable now
+            return f"decision ledger unreachable: {type(error).__name__}: {error}"
+        return None
+
+    def close(self) -> None:
+        self.engine.dispose()

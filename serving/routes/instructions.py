@@ -1,0 +1,176 @@
+"""Control instructions (布控指令): draft, publish with four eyes, revoke, emergencies.
+
+The lifecycle rules are the domain's (``disposal.instructions``); every version is kept in
+the ledger with an audit record of the change. Publication by the drafter is refused
+(403): a second person with the publisher role publishes. An emergency instruction (Art.
+17) takes effect at once with one publisher, for at most 30 days, with an owner.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, HTTPException
+
+from disposal import instructions as lifecycle
+from disposal.instructions import FourEyesViolation, Instruction, InstructionError
+from ledger.actors import Principal
+from ledger.errors import StaleVersion
+from serving.dependencies import LedgerAccess, Published, ServedModel
+from serving.errors import InvalidField
+from serving.schemas import InstructionDraft, InstructionResponse, Revocation
+from serving.security import Drafter, Publisher, Staff
+
+router = APIRouter(prefix="/v1/instructions", tags=["instructions"])
+_FIELD = re.compile(r"field '([^']+)'")
+
+
+def _invalid(error: InstructionError) -> InvalidField:
+    named = _FIELD.search(str(error))
+    return InvalidField(named.group(1) if named else "instruction", str(error))
+
+
+def _current(ledger, instruction_id: str) -> Instruction:
+    stored = ledger.instructions.current(instruction_id)
+    if stored is None:
+        raise HTTPException(404, f"no instruction {instruction_id}")
+    return Instruction.model_validate(stored.payload)
+
+
+def _save(ledger, instruction: Instruction, caller: Principal, action: str, based_on: int | None):
+    try:
+        ledger.instructions.save_version(
+            instruction.instruction_id,
+            instruction.model_dump(mode="json"),
+            str(instruction.status),
+            caller,
+            action=action,
+            expected_version=based_on,
+            emergency=instruction.emergency,
+            valid_from=instruction.valid_from,
+            valid_to=instruction.valid_to,
+        )
+    except StaleVersion as error:
+        raise HTTPException(409, str(error)) from None
+
+
+def _drafted(body: InstructionDraft, caller: Principal, loaded, emergency: bool) -> Instruction:
+    now = datetime.now(UTC)
+    try:
+        return lifecycle.draft(
+            instruction_id=lifecycle.new_instruction_id(),
+            scope=body.scope,
+            measures=body.measures,
+            categories=body.categories,
+            reason=body.reason,
+            valid_from=body.valid_from or now,
+            valid_to=body.valid_to,
+            drafted_by=caller.name,
+            at=now,
+            catalogue=loaded.rules.catalogue,
+            priority=body.priority,
+            emergency=emergency or body.emergency,
+            owner=body.owner,
+        )
+    except InstructionError as error:
+        raise _invalid(error) from None
+
+
+@router.post("", status_code=201, response_model=InstructionResponse)
+def draft_instruction(
+    body: InstructionDraft, ledger: LedgerAccess, loaded: ServedModel, caller: Drafter
+) -> InstructionResponse:
+    """Draft an instruction; it applies only once a second person publishes it."""
+    instruction = _drafted(body, caller, loaded, emergency=False)
+    _save(ledger, instruction, caller, "instruction.draft", None)
+    return InstructionResponse.of(instruction)
+
+
+@router.post("/emergency", status_code=201, response_model=InstructionResponse)
+def emergency_instruction(
+    body: InstructionDraft,
+    ledger: LedgerAccess,
+    loaded: ServedModel,
+    published: Published,
+    caller: Publisher,
+) -> InstructionResponse:
+    """Art. 17: an emergency instruction, in force at once (one publisher, ≤ 30 days,
+    an owner); it overrides the model for its scope."""
+    drafted = _drafted(body, caller, loaded, emergency=True)
+    try:
+        instruction = lifecycle.publish_emergency(drafted, caller.name, datetime.now(UTC))
+    except InstructionError as error:
+        raise _invalid(error) from None
+    _save(ledger, drafted, caller, "instruction.draft", None)
+    _save(ledger, instruction, caller, "instruction.emergency_publish", drafted.version)
+    published.invalidate()
+    return InstructionResponse.of(instruction)
+
+
+@router.post("/{instruction_id}/publish", response_model=InstructionResponse)
+def publish_instruction(
+    instruction_id: str, ledger: LedgerAccess, published: Published, caller: Publisher
+) -> InstructionResponse:
+    """Publish a draft (four eyes: not by its drafter)."""
+    current = _current(ledger, instruction_id)
+    now = datetime.now(UTC)
+    try:
+        if current.emergency:
+            instruction = lifecycle.publish_emergency(current, caller.name, now)
+        else:
+            instruction = lifecycle.publish(current, caller.name, now)
+    except FourEyesViolation as error:
+        raise HTTPException(403, str(error)) from None
+    except InstructionError as error:
+        raise HTTPException(409, str(error)) from None
+    _save(ledger, instruction, caller, "instruction.publish", current.version)
+    published.invalidate()
+    return InstructionResponse.of(instruction)
+
+
+@router.post("/{instruction_id}/revoke", response_model=InstructionResponse)
+def revoke_instruction(
+    instruction_id: str,
+    body: Revocation,
+    ledger: LedgerAccess,
+    published: Published,
+    caller: Publisher,
+) -> InstructionResponse:
+    """Withdraw a draft or end a published instruction now, saying why."""
+    current = _current(ledger, instruction_id)
+    try:
+        instruction = lifecycle.revoke(current, caller.name, body.reason, datetime.now(UTC))
+    except InstructionError as error:
+        raise HTTPException(409, str(error)) from None
+    _save(ledger, instruction, caller, "instruction.revoke", current.version)
+    published.invalidate()
+    return InstructionResponse.of(instruction)
+
+
+@router.get("", response_model=list[InstructionResponse])
+def list_instructions(
+    ledger: LedgerAccess, caller: Staff, status: str | None = None
+) -> list[InstructionResponse]:
+    """Every instruction's latest version, with its status now and how often it hit
+    (Art. 18: goods items it applied to, their outcomes and findings)."""
+    hits = ledger.decisions.instruction_hits()
+    now = datetime.now(UTC)
+    listed = []
+    for stored in ledger.instructions.list():
+        instruction = Instruction.model_validate(stored.payload)
+        response = InstructionResponse.of(instruction, hits.get(instruction.instruction_id), now)
+        if status is None or response.status_now == status:
+            listed.append(response)
+    return listed
+
+
+@router.get("/{instruction_id}", response_model=list[InstructionResponse])
+def instruction_history(
+    instruction_id: str, ledger: LedgerAccess, caller: Staff
+) -> list[InstructionResponse]:
+    """Every version of one instruction, oldest first."""
+    history = ledger.instructions.history(instruction_id)
+    if not history:
+        raise HTTPException(404, f"no instruction {instruction_id}")
+    return [InstructionResponse.of(Instruction.model_validate(v.payload)) for v in history]
