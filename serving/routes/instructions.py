@@ -17,6 +17,7 @@ from disposal import instructions as lifecycle
 from disposal.instructions import FourEyesViolation, Instruction, InstructionError
 from ledger.actors import Principal
 from ledger.errors import StaleVersion
+from ledger.reports import instruction_hits
 from serving.dependencies import LedgerAccess, Published, ServedModel
 from serving.errors import InvalidField
 from serving.schemas import InstructionDraft, InstructionResponse, Revocation
@@ -154,7 +155,7 @@ def list_instructions(
 ) -> list[InstructionResponse]:
     """Every instruction's latest version, with its status now and how often it hit
     (Art. 18: goods items it applied to, their outcomes and findings)."""
-    hits = ledger.decisions.instruction_hits()
+    hits = instruction_hits(ledger.engine)
     now = datetime.now(UTC)
     listed = []
     for stored in ledger.instructions.list():
