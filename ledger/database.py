@@ -88,11 +88,12 @@ def write_transaction(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
-def read_transaction(engine: Engine) -> Iterator[Session]:
-    """A session in one transaction that reads a consistent snapshot."""
+def read_transaction(engine: Engine, *, snapshot: bool = False) -> Iterator[Session]:
+    """A session in one read transaction. With ``snapshot`` all its reads see the database
+    as it was at the first one (PostgreSQL's default isolation gives each statement its
+    own view; SQLite's WAL always reads one snapshot per transaction)."""
     with Session(engine) as session, session.begin():
-        if engine.dialect.name == "postgresql":
-            # Several reads (e.g. verify's batches) see the same snapshot.
+        if snapshot and engine.dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         yield session
 
