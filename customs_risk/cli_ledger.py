@@ -55,7 +55,7 @@ def migrate() -> None:
 
     engine = _engine()
     where = engine.url.render_as_string(hide_password=True)
-    console.print(f"ledger database {where} at revision {current_revision(engine)}")
+    console.print(f"ledger at revision {current_revision(engine)}: {where}")
 
 
 @ledger_app.command()
