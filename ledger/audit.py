@@ -2,9 +2,9 @@
 
 Append-only. A change and its audit event are written in the same transaction: the
 repositories take the acting :class:`~ledger.actors.Actor` and call :func:`write_event`
-with their own session, and :meth:`AuditLog.record` accepts the caller's session for
-changes made elsewhere, so a change never exists without its record (and a failed change
-leaves none).
+in their own transaction, and :meth:`AuditLog.record` accepts the caller's session or
+connection for changes made elsewhere, so a change never exists without its record (and
+a failed change leaves none).
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.orm import Session
 
 from ledger.actors import Actor
 from ledger.canonical import json_ready
 from ledger.database import read_transaction, write_transaction
 from ledger.schema import AuditEventRow, utc_now
+
+AUDIT_EVENTS = AuditEventRow.__table__
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,11 @@ class RecordedAuditEvent:
     new: dict[str, Any] | None
 
 
-def write_event(session: Session, event: AuditEvent) -> None:
-    """Add ``event`` to the session's transaction: it commits or rolls back with it."""
-    session.add(
-        AuditEventRow(
+def write_event(transaction: Session | Connection, event: AuditEvent) -> None:
+    """Write ``event`` in the transaction of ``transaction`` (an ORM session or a Core
+    connection): it commits or rolls back with it."""
+    transaction.execute(
+        insert(AUDIT_EVENTS).values(
             at=utc_now(),
             actor=event.actor.name,
             role=str(event.actor.role),
@@ -71,11 +74,12 @@ class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def record(self, event: AuditEvent, session: Session | None = None) -> None:
-        """Record ``event`` in ``session``'s transaction (with the change it audits), or
-        in a transaction of its own when there is no change to go with."""
-        if session is not None:
-            write_event(session, event)
+    def record(self, event: AuditEvent, transaction: Session | Connection | None = None) -> None:
+        """Record ``event`` in ``transaction`` (a session or connection in the transaction
+        of the change it audits), or in a transaction of its own when there is no change
+        to go with."""
+        if transaction is not None:
+            write_event(transaction, event)
             return
         with write_transaction(self._engine) as own:
             write_event(own, event)

@@ -2,8 +2,9 @@
 
 ``connect(url)`` gives an engine set up for the backend; ``migrate(engine)`` brings its
 schema to the latest revision with Alembic, from any working directory (the migrations
-ship inside the package). Repositories open one short transaction per operation with
-:func:`write_transaction` or :func:`read_transaction`.
+ship inside the package). Repositories open one short transaction per operation: an ORM
+session (:func:`write_transaction`, :func:`read_transaction`) or, on the hot path, a
+Core connection (:func:`write_connection`, :func:`read_connection`).
 """
 
 from __future__ import annotations
@@ -85,6 +86,25 @@ def write_transaction(engine: Engine) -> Iterator[Session]:
         session.begin(),
     ):
         yield session
+
+
+@contextmanager
+def write_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in one read-write transaction, for Core statements where the ORM's
+    overhead counts (the decision append): committed on success, rolled back on error;
+    on SQLite it holds the write lock from its first statement."""
+    with engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}).begin() as connection:
+        yield connection
+
+
+@contextmanager
+def read_connection(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
+    """A connection in one read transaction (``snapshot``: as for read_transaction)."""
+    with engine.connect() as connection:
+        if snapshot and engine.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            yield connection
 
 
 @contextmanager

@@ -23,27 +23,49 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, Row, func, insert, select, update
 
 from ledger.actors import Actor
 from ledger.audit import AuditEvent, write_event
 from ledger.canonical import canonical_json, iso_utc, json_ready
-from ledger.database import read_transaction, write_transaction
+from ledger.database import read_connection, write_connection
 from ledger.errors import IdempotencyConflict
-from ledger.schema import (
-    ChainHead,
-    DecisionItemRow,
-    DecisionMeasureRow,
-    DecisionRow,
-    utc_now,
-)
+from ledger.schema import Base, utc_now
 
 # The "previous hash" of the first decision (the migration writes it into chain_head).
 GENESIS_HASH = "0" * 64
 CHAIN_HEAD_ID = 1
 # Decisions read per query while verifying: bounded memory, few round trips.
 VERIFY_BATCH = 1000
+# Core statements (no ORM unit of work): the append is on the API's hot path.
+DECISIONS = Base.metadata.tables["decisions"]
+ITEMS = Base.metadata.tables["decision_items"]
+MEASURES = Base.metadata.tables["decision_measures"]
+CHAIN_HEAD = Base.metadata.tables["chain_head"]
+HEAD_FOR_UPDATE = select(CHAIN_HEAD).where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID).with_for_update()
+# Every column of a decision but its hashes and times enters its hash as stored; the
+# payload as its stored text, so any change to its bytes changes the hash.
+CHAINED_COLUMNS = (
+    "decision_id",
+    "sequence",
+    "declaration_id",
+    "idempotency_key",
+    "caller",
+    "role",
+    "input_hash",
+    "model_version",
+    "thresholds_version",
+    "policy_version",
+    "catalogue_version",
+    "disposition",
+    "payload",
+)
+RECORDED_COLUMNS = (
+    *(c for c in CHAINED_COLUMNS if c != "payload"),
+    "created_at",
+    "previous_hash",
+    "record_hash",
+)
 
 
 @dataclass(frozen=True)
@@ -157,27 +179,13 @@ class ChainReport:
         }
 
 
-def chain_fields(row: Any, items: Sequence[DecisionItem]) -> dict[str, Any]:
-    """The fields a decision's hash covers, from its ``decisions`` row (an ORM object or
-    a result row) and its items."""
-    return {
-        "decision_id": row.decision_id,
-        "sequence": row.sequence,
-        "declaration_id": row.declaration_id,
-        "idempotency_key": row.idempotency_key,
-        "caller": row.caller,
-        "role": row.role,
-        "input_hash": row.input_hash,
-        "model_version": row.model_version,
-        "thresholds_version": row.thresholds_version,
-        "policy_version": row.policy_version,
-        "catalogue_version": row.catalogue_version,
-        "disposition": row.disposition,
-        "created_at": iso_utc(row.created_at),
-        # The stored text itself, so any change to its bytes changes the hash.
-        "payload": row.payload,
-        "items": [json_ready(item) for item in items],
-    }
+def chain_fields(row: Mapping[str, Any], items: Sequence[DecisionItem]) -> dict[str, Any]:
+    """The fields a decision's hash covers: its ``decisions`` row (column → value) and
+    its items."""
+    fields = {column: row[column] for column in CHAINED_COLUMNS}
+    fields["created_at"] = iso_utc(row["created_at"])
+    fields["items"] = [json_ready(item) for item in items]
+    return fields
 
 
 def link_hash(previous_hash: str, fields: Mapping[str, Any]) -> str:
@@ -197,47 +205,53 @@ class DecisionLedger:
         raised if that decision was made for a different input.
         """
         payload_text = canonical_json(entry.payload)  # before the lock: it may be large
-        with write_transaction(self._engine) as session:
-            head = session.get(ChainHead, CHAIN_HEAD_ID, with_for_update=True)
-            assert head is not None, "chain_head row missing: run ledger.database.migrate"
+        with write_connection(self._engine) as connection:
+            head = connection.execute(HEAD_FOR_UPDATE).one()
             if entry.idempotency_key is not None:
-                earlier = _earlier_decision(session, entry)
+                earlier = _earlier_decision(connection, entry)
                 if earlier is not None:
                     return earlier
             row = _decision_row(entry, payload_text, head)
-            session.add(row)
-            _insert_items(session, row.decision_id, entry.items)  # flushes the row first
-            head.sequence, head.decision_id, head.record_hash = (
-                row.sequence,
-                row.decision_id,
-                row.record_hash,
+            connection.execute(insert(DECISIONS), row)
+            _insert_items(connection, row["decision_id"], entry.items)
+            connection.execute(
+                update(CHAIN_HEAD)
+                .where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID)
+                .values(
+                    sequence=row["sequence"],
+                    decision_id=row["decision_id"],
+                    record_hash=row["record_hash"],
+                )
             )
             return _recorded(row, entry.items)
 
     def get(self, decision_id: str, reader: Actor | None = None) -> RecordedDecision | None:
         """The decision as recorded, or None. With ``reader`` (a person reading it) the
         read is audited as ``decision.read`` in the same transaction."""
-        transaction = read_transaction if reader is None else write_transaction
-        with transaction(self._engine) as session:
-            row = session.get(DecisionRow, decision_id)
+        transaction = read_connection if reader is None else write_connection
+        with transaction(self._engine) as connection:
+            row = connection.execute(
+                select(DECISIONS).where(DECISIONS.c.decision_id == decision_id)
+            ).first()
             if row is None:
                 return None
             if reader is not None:
-                write_event(session, AuditEvent(reader, "decision.read", "decision", decision_id))
-            return _recorded(row, _items_of(session, [decision_id])[decision_id])
+                write_event(
+                    connection, AuditEvent(reader, "decision.read", "decision", decision_id)
+                )
+            return _recorded(row._mapping, _items_of(connection, [decision_id])[decision_id])
 
     def verify(self) -> ChainReport:
         """Walk the chain in sequence order, recomputing every link, on one snapshot."""
-        with read_transaction(self._engine, snapshot=True) as session:
-            total = session.scalar(select(func.count()).select_from(DecisionRow)) or 0
-            head = session.get(ChainHead, CHAIN_HEAD_ID)
-            assert head is not None, "chain_head row missing: run ledger.database.migrate"
+        with read_connection(self._engine, snapshot=True) as connection:
+            total = connection.execute(select(func.count()).select_from(DECISIONS)).scalar_one()
+            head = connection.execute(select(CHAIN_HEAD)).one()
             previous_hash, sequence = GENESIS_HASH, 0
-            for row, items in _walk(session):
+            for row, items in _walk(connection):
                 reason = _broken_link(row, items, previous_hash, sequence + 1)
                 if reason is not None:
-                    return ChainReport(total, False, row.decision_id, reason)
-                previous_hash, sequence = row.record_hash, row.sequence
+                    return ChainReport(total, False, row["decision_id"], reason)
+                previous_hash, sequence = row["record_hash"], row["sequence"]
             if (head.sequence, head.record_hash) != (sequence, previous_hash):
                 reason = (
                     f"the chain head is decision {head.sequence}, the last present is "
@@ -247,11 +261,11 @@ class DecisionLedger:
             return ChainReport(total, True, None)
 
 
-def _earlier_decision(session: Session, entry: NewDecision) -> RecordedDecision | None:
-    row = session.scalars(
-        select(DecisionRow).where(
-            DecisionRow.caller == entry.caller.name,
-            DecisionRow.idempotency_key == entry.idempotency_key,
+def _earlier_decision(connection: Connection, entry: NewDecision) -> RecordedDecision | None:
+    row = connection.execute(
+        select(DECISIONS).where(
+            DECISIONS.c.caller == entry.caller.name,
+            DECISIONS.c.idempotency_key == entry.idempotency_key,
         )
     ).first()
     if row is None:
@@ -261,37 +275,36 @@ def _earlier_decision(session: Session, entry: NewDecision) -> RecordedDecision 
             f"idempotency key {entry.idempotency_key!r} was used by {entry.caller.name} for "
             f"another input (decision {row.decision_id})"
         )
-    items = _items_of(session, [row.decision_id])[row.decision_id]
-    return replace(_recorded(row, items), replayed=True)
+    items = _items_of(connection, [row.decision_id])[row.decision_id]
+    return replace(_recorded(row._mapping, items), replayed=True)
 
 
-def _decision_row(entry: NewDecision, payload_text: str, head: ChainHead) -> DecisionRow:
-    row = DecisionRow(
-        decision_id=entry.decision_id,
-        sequence=head.sequence + 1,
-        declaration_id=entry.declaration_id,
-        idempotency_key=entry.idempotency_key,
-        caller=entry.caller.name,
-        role=str(entry.caller.role),
-        input_hash=entry.input_hash,
-        model_version=entry.model_version,
-        thresholds_version=entry.thresholds_version,
-        policy_version=entry.policy_version,
-        catalogue_version=entry.catalogue_version,
-        disposition=entry.disposition,
-        created_at=utc_now(),
-        payload=payload_text,
-        previous_hash=head.record_hash,
-    )
-    row.record_hash = link_hash(head.record_hash, chain_fields(row, entry.items))
+def _decision_row(entry: NewDecision, payload_text: str, head: Row) -> dict[str, Any]:
+    row = {
+        "decision_id": entry.decision_id,
+        "sequence": head.sequence + 1,
+        "declaration_id": entry.declaration_id,
+        "idempotency_key": entry.idempotency_key,
+        "caller": entry.caller.name,
+        "role": str(entry.caller.role),
+        "input_hash": entry.input_hash,
+        "model_version": entry.model_version,
+        "thresholds_version": entry.thresholds_version,
+        "policy_version": entry.policy_version,
+        "catalogue_version": entry.catalogue_version,
+        "disposition": entry.disposition,
+        "created_at": utc_now(),
+        "payload": payload_text,
+        "previous_hash": head.record_hash,
+    }
+    row["record_hash"] = link_hash(head.record_hash, chain_fields(row, entry.items))
     return row
 
 
-def _insert_items(session: Session, decision_id: str, items: Sequence[DecisionItem]) -> None:
-    """Insert the items, then their measures (executemany each; the ORM's unit of work
-    would not order these inserts by their foreign keys)."""
-    session.execute(
-        insert(DecisionItemRow),
+def _insert_items(connection: Connection, decision_id: str, items: Sequence[DecisionItem]) -> None:
+    """Insert the items, then their measures (one executemany each)."""
+    connection.execute(
+        insert(ITEMS),
         [
             {
                 "decision_id": decision_id,
@@ -320,26 +333,26 @@ def _insert_items(session: Session, decision_id: str, items: Sequence[DecisionIt
         for position, measure in enumerate(item.measures)
     ]
     if measures:
-        session.execute(insert(DecisionMeasureRow), measures)
+        connection.execute(insert(MEASURES), measures)
 
 
-def _items_of(session: Session, decision_ids: list[str]) -> dict[str, tuple[DecisionItem, ...]]:
+def _items_of(
+    connection: Connection, decision_ids: list[str]
+) -> dict[str, tuple[DecisionItem, ...]]:
     """The items (with their measures, in order) of each decision."""
     measures: dict[tuple[str, int], list[DecisionMeasure]] = defaultdict(list)
-    measure_rows = session.execute(
-        select(DecisionMeasureRow.__table__)
-        .where(DecisionMeasureRow.decision_id.in_(decision_ids))
-        .order_by(DecisionMeasureRow.position)
+    measure_rows = connection.execute(
+        select(MEASURES)
+        .where(MEASURES.c.decision_id.in_(decision_ids))
+        .order_by(MEASURES.c.position)
     )
     for m in measure_rows:
         measures[m.decision_id, m.item_no].append(
             DecisionMeasure(m.code, m.kind, m.source, m.instruction_id, m.instruction_version)
         )
     items: dict[str, list[DecisionItem]] = {decision_id: [] for decision_id in decision_ids}
-    item_rows = session.execute(
-        select(DecisionItemRow.__table__)
-        .where(DecisionItemRow.decision_id.in_(decision_ids))
-        .order_by(DecisionItemRow.item_no)
+    item_rows = connection.execute(
+        select(ITEMS).where(ITEMS.c.decision_id.in_(decision_ids)).order_by(ITEMS.c.item_no)
     )
     for i in item_rows:
         items[i.decision_id].append(
@@ -356,54 +369,42 @@ def _items_of(session: Session, decision_ids: list[str]) -> dict[str, tuple[Deci
     return {decision_id: tuple(found) for decision_id, found in items.items()}
 
 
-def _walk(session: Session) -> Iterator[tuple[Any, tuple[DecisionItem, ...]]]:
+def _walk(
+    connection: Connection,
+) -> Iterator[tuple[Mapping[str, Any], tuple[DecisionItem, ...]]]:
     """Every decision row with its items, in sequence order, a batch at a time."""
     after = 0
     while True:
-        rows = session.execute(
-            select(DecisionRow.__table__)
-            .where(DecisionRow.sequence > after)
-            .order_by(DecisionRow.sequence)
+        rows = connection.execute(
+            select(DECISIONS)
+            .where(DECISIONS.c.sequence > after)
+            .order_by(DECISIONS.c.sequence)
             .limit(VERIFY_BATCH)
         ).all()
         if not rows:
             return
-        items = _items_of(session, [row.decision_id for row in rows])
+        items = _items_of(connection, [row.decision_id for row in rows])
         for row in rows:
-            yield row, items[row.decision_id]
+            yield row._mapping, items[row.decision_id]
         after = rows[-1].sequence
 
 
 def _broken_link(
-    row: Any, items: tuple[DecisionItem, ...], previous_hash: str, expected_sequence: int
+    row: Mapping[str, Any],
+    items: tuple[DecisionItem, ...],
+    previous_hash: str,
+    expected_sequence: int,
 ) -> str | None:
     """Why this row breaks the chain, or None if its link holds."""
-    if row.sequence != expected_sequence:
-        return f"sequence {row.sequence} where {expected_sequence} was due: decisions removed"
-    if row.previous_hash != previous_hash:
+    if row["sequence"] != expected_sequence:
+        return f"sequence {row['sequence']} where {expected_sequence} was due: decisions removed"
+    if row["previous_hash"] != previous_hash:
         return "its previous hash is not the hash of the decision before"
-    if link_hash(row.previous_hash, chain_fields(row, items)) != row.record_hash:
+    if link_hash(previous_hash, chain_fields(row, items)) != row["record_hash"]:
         return "its content does not match its hash: the record was changed"
     return None
 
 
-def _recorded(row: DecisionRow, items: tuple[DecisionItem, ...]) -> RecordedDecision:
-    return RecordedDecision(
-        decision_id=row.decision_id,
-        sequence=row.sequence,
-        declaration_id=row.declaration_id,
-        idempotency_key=row.idempotency_key,
-        caller=row.caller,
-        role=row.role,
-        input_hash=row.input_hash,
-        model_version=row.model_version,
-        thresholds_version=row.thresholds_version,
-        policy_version=row.policy_version,
-        catalogue_version=row.catalogue_version,
-        disposition=row.disposition,
-        created_at=row.created_at,
-        payload=json.loads(row.payload),
-        items=items,
-        previous_hash=row.previous_hash,
-        record_hash=row.record_hash,
-    )
+def _recorded(row: Mapping[str, Any], items: tuple[DecisionItem, ...]) -> RecordedDecision:
+    values = {column: row[column] for column in RECORDED_COLUMNS}
+    return RecordedDecision(**values, payload=json.loads(row["payload"]), items=items)

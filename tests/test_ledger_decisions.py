@@ -174,7 +174,7 @@ def test_an_edit_with_its_hash_recomputed_breaks_the_next_link(engine):
         where = decisions.c.decision_id == first.decision_id
         connection.execute(decisions.update().where(where).values(disposition="release"))
         row = connection.execute(decisions.select().where(where)).one()
-        rehashed = link_hash(row.previous_hash, chain_fields(row, first.items))
+        rehashed = link_hash(row.previous_hash, chain_fields(row._mapping, first.items))
         connection.execute(decisions.update().where(where).values(record_hash=rehashed))
     report = DecisionLedger(engine).verify()
     assert report.first_broken == second.decision_id
