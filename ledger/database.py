@@ -9,8 +9,10 @@ Core connection (:func:`write_connection`, :func:`read_connection`).
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -30,6 +32,11 @@ POSTGRES_POOL_SIZE = 5
 POSTGRES_MAX_OVERFLOW = 10
 # Execution option naming the BEGIN a SQLite transaction starts with (see _sqlite_begin).
 SQLITE_BEGIN = "ledger_sqlite_begin"
+# One lock per SQLite engine that its writing threads queue on. SQLite's own wait for a
+# busy database polls with growing sleeps, so under a burst a writer can wait hundreds of
+# milliseconds while others keep winning; the lock serves threads in turn. Writers in
+# other processes still meet at SQLite's lock (several API workers: use PostgreSQL).
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
 def connect(url: str) -> Engine:
@@ -74,7 +81,14 @@ def _sqlite_engine(url: str) -> Engine:
         mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
+    _SQLITE_WRITERS[engine] = threading.Lock()
     return engine
+
+
+def _writers_turn(engine: Engine) -> AbstractContextManager:
+    """Wait for this process's other writers to the same SQLite database (no-op on
+    PostgreSQL, whose row lock on the chain head queues writers fairly)."""
+    return _SQLITE_WRITERS.get(engine) or nullcontext()
 
 
 @contextmanager
@@ -82,6 +96,7 @@ def write_transaction(engine: Engine) -> Iterator[Session]:
     """A session in one read-write transaction, committed on success, rolled back on any
     error. On SQLite it holds the database's write lock from its first statement."""
     with (
+        _writers_turn(engine),
         Session(engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})) as session,
         session.begin(),
     ):
@@ -93,7 +108,10 @@ def write_connection(engine: Engine) -> Iterator[Connection]:
     """A connection in one read-write transaction, for Core statements where the ORM's
     overhead counts (the decision append): committed on success, rolled back on error;
     on SQLite it holds the write lock from its first statement."""
-    with engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}).begin() as connection:
+    with (
+        _writers_turn(engine),
+        engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}).begin() as connection,
+    ):
         yield connection
 
 
