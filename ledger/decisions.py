@@ -43,8 +43,8 @@ ITEMS = Base.metadata.tables["decision_items"]
 MEASURES = Base.metadata.tables["decision_measures"]
 CHAIN_HEAD = Base.metadata.tables["chain_head"]
 HEAD_FOR_UPDATE = select(CHAIN_HEAD).where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID).with_for_update()
-# Every column of a decision but its hashes and times enters its hash as stored; the
-# payload as its stored text, so any change to its bytes changes the hash.
+# The columns a decision's hash covers as stored (with created_at as ISO text and the
+# items): the payload as its stored text, so any change to its bytes changes the hash.
 CHAINED_COLUMNS = (
     "decision_id",
     "sequence",
@@ -79,6 +79,10 @@ class DecisionMeasure:
     instruction_id: str | None = None
     instruction_version: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.instruction_version is not None:  # e.g. a numpy integer, which JSON refuses
+            object.__setattr__(self, "instruction_version", int(self.instruction_version))
+
 
 @dataclass(frozen=True)
 class DecisionItem:
@@ -103,6 +107,8 @@ class DecisionItem:
         object.__setattr__(self, "item_no", int(self.item_no))
         object.__setattr__(self, "selection_probability", float(self.selection_probability))
         object.__setattr__(self, "random_selected", bool(self.random_selected))
+        if self.highest_level is not None:
+            object.__setattr__(self, "highest_level", int(self.highest_level))
         object.__setattr__(self, "measures", tuple(self.measures))
         if not 0.0 <= self.selection_probability <= 1.0:
             raise ValueError(f"selection probability {self.selection_probability} not in [0, 1]")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+import ledger
 from ledger.database import alembic_config, connect, current_revision, head_revision, migrate
 from ledger.schema import Base
 
@@ -72,3 +76,18 @@ def test_foreign_keys_hold_on_both_backends(engine):
                 "selection_probability) VALUES ('no-such-decision', 1, false, 0.1)"
             )
         )
+
+
+def test_the_migrations_ship_with_the_package():
+    """Installed without the source tree, the package still finds its migrations: every
+    folder of it is a package (setuptools installs only packages) and every file that
+    is not Python is declared as package data."""
+    root = Path(ledger.__file__).parent
+    pyproject = tomllib.loads((root.parent / "pyproject.toml").read_text())
+    declared = set(pyproject["tool"]["setuptools"]["package-data"]["ledger"])
+    files = [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    data = {p.relative_to(root).as_posix() for p in files if p.suffix != ".py"}
+    assert data == declared
+    folders = {p.parent for p in files if p.suffix == ".py"}
+    assert all((folder / "__init__.py").is_file() for folder in folders)
+    assert (root / "migrations" / "env.py").is_file()
