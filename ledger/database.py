@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -44,12 +44,17 @@ def connect(url: str) -> Engine:
 
     SQLite runs in WAL mode (readers do not block the writer), with foreign keys enforced
     and ``synchronous=FULL``, so a committed decision survives a power cut, not only a
-    crash. PostgreSQL gets a pool whose connections are checked before use.
+    crash. PostgreSQL (``postgresql://`` is taken as psycopg 3) gets a pool whose
+    connections are checked before use.
     """
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        # Plain postgresql:// would mean psycopg2; the platform installs psycopg 3.
+        parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(
-        url,
+        parsed,
         pool_size=POSTGRES_POOL_SIZE,
         max_overflow=POSTGRES_MAX_OVERFLOW,
         pool_pre_ping=True,

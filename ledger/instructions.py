@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.actors import Actor
 from ledger.audit import AuditEvent, write_event
+from ledger.canonical import json_ready
 from ledger.database import read_transaction, write_transaction
 from ledger.errors import StaleVersion
 from ledger.schema import InstructionRow, utc_now
@@ -79,7 +80,7 @@ class InstructionStore:
                     instruction_id=instruction_id,
                     version=(current_version or 0) + 1,
                     status=status,
-                    payload=dict(payload),
+                    payload=json_ready(dict(payload)),  # e.g. times as ISO text
                     emergency=emergency,
                     valid_from=valid_from,
                     valid_to=valid_to,

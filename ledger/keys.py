@@ -24,13 +24,14 @@ from sqlalchemy import Engine, select
 
 from ledger.actors import Actor, Principal, Role
 from ledger.audit import AuditEvent, write_event
-from ledger.database import read_transaction, write_transaction
+from ledger.database import read_connection, read_transaction, write_transaction
 from ledger.errors import NameTakenByOtherRole, UnknownKey
 from ledger.schema import NAME, ApiKeyRow, utc_now
 
 KEY_PREFIX = "cr"
 KEY_ID_BYTES = 6  # 12 hex characters: enough to find a row, not a secret
 SECRET_BYTES = 32
+API_KEYS = ApiKeyRow.__table__
 
 
 @dataclass(frozen=True)
@@ -94,14 +95,17 @@ class KeyStore:
         key_id, _, secret = rest.partition("_")
         if prefix != KEY_PREFIX or not key_id or not secret:
             return None
-        with read_transaction(self._engine) as session:
-            row = session.get(ApiKeyRow, key_id)
-            if row is None or row.revoked_at is not None:
-                return None
-            # Constant time: how long the comparison takes says nothing about the hash.
-            if not hmac.compare_digest(row.key_hash, key_hash(plaintext)):
-                return None
-            return Principal(name=row.name, role=Role(row.role), key_id=row.key_id)
+        # A Core read: this runs on every request.
+        with read_connection(self._engine) as connection:
+            row = connection.execute(
+                select(API_KEYS.c.name, API_KEYS.c.role, API_KEYS.c.key_hash).where(
+                    API_KEYS.c.key_id == key_id, API_KEYS.c.revoked_at.is_(None)
+                )
+            ).first()
+        # Constant time: how long the comparison takes says nothing about the hash.
+        if row is None or not hmac.compare_digest(row.key_hash, key_hash(plaintext)):
+            return None
+        return Principal(name=row.name, role=Role(row.role), key_id=key_id)
 
     def revoke(self, key_id: str, *, actor: Actor) -> ApiKey:
         """Revoke a key from now on; revoking a revoked key changes nothing."""

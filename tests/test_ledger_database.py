@@ -91,3 +91,8 @@ def test_the_migrations_ship_with_the_package():
     folders = {p.parent for p in files if p.suffix == ".py"}
     assert all((folder / "__init__.py").is_file() for folder in folders)
     assert (root / "migrations" / "env.py").is_file()
+
+
+def test_a_plain_postgresql_url_means_psycopg_3():
+    engine = connect("postgresql://someone@db.example/ledger")  # not connected yet
+    assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")

@@ -115,3 +115,11 @@ def test_in_force_at_a_past_time_reads_the_versions_of_that_time(engine):
     )
     assert store.in_force() == []
     assert [v.version for v in store.in_force(published_by)] == [2]
+
+
+def test_a_payload_with_times_is_stored_as_json(engine):
+    store = InstructionStore(engine)
+    payload = {**SCOPE, "notice_published_at": datetime(2026, 11, 30, 8, tzinfo=UTC)}
+    saved = store.save_version("instr-1", payload, "drafted", ANALYST, action="instruction.draft")
+    assert saved.payload["notice_published_at"] == "2026-11-30T08:00:00.000000+00:00"
+    assert store.current("instr-1") == saved
