@@ -67,15 +67,15 @@ class KeyStore:
         key_id = secrets.token_hex(KEY_ID_BYTES)
         plaintext = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(SECRET_BYTES)}"
         with write_transaction(self._engine) as session:
-            other_roles = session.scalars(
+            other_role = session.scalars(
                 select(ApiKeyRow.role).where(
                     ApiKeyRow.name == name,
                     ApiKeyRow.role != role.value,
                     ApiKeyRow.revoked_at.is_(None),
                 )
             ).first()
-            if other_roles is not None:
-                raise NameTakenByOtherRole(f"{name!r} has an active {other_roles} key")
+            if other_role is not None:
+                raise NameTakenByOtherRole(f"{name!r} has an active {other_role} key")
             row = ApiKeyRow(
                 key_id=key_id,
                 name=name,
