@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from customs_risk.cli_ledger import register_ledger_commands
 from customs_risk.cli_monitoring import register_monitoring_commands
 from customs_risk.console import console
 from models.metrics import format_metric
@@ -210,6 +211,7 @@ def serve(
 
 
 register_monitoring_commands(app)
+register_ledger_commands(app)
 benchmark_app = typer.Typer(help="Benchmarks on public data.", no_args_is_help=True)
 app.add_typer(benchmark_app, name="benchmark")
 

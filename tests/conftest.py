@@ -20,6 +20,9 @@ import pytest
 from config.settings import Settings
 from sources.generator import GeneratorConfig, generate
 
+# The ledger's database fixtures (SQLite and PostgreSQL), shared by its tests and the API's.
+pytest_plugins = ["ledger_testing"]
+
 SMALL = GeneratorConfig(n_declarations=30_000, months=12, start="2025-01-01", seed=7)
 
 
