@@ -134,3 +134,19 @@ def revoke_key(key_id: str = typer.Argument(..., help="The key id (from `keys li
     console.print(
         f"key {key.key_id} of {key.name} revoked at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC"
     )
+
+
+@keys_app.command()
+def demo(name: str = typer.Argument(..., help="Demo principal, e.g. demo-clearance.")) -> None:
+    """Print a demo key that `make run` left (data/demo-keys.json), for scripts and curl."""
+    from config.settings import get_settings
+
+    path = get_settings().resolved_demo_keys_file
+    if not path.exists():
+        console.print(f"[red]no demo keys in {path}: run `make run` first[/red]")
+        raise typer.Exit(1)
+    keys = json.loads(path.read_text())
+    if name not in keys:
+        console.print(f"[red]no demo key {name!r}; there are: {', '.join(keys)}[/red]")
+        raise typer.Exit(1)
+    print(keys[name])

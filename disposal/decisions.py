@@ -180,4 +180,3 @@ def _item_decision(assessed: Decision, disposed: ItemDisposition) -> ItemDecisio
         selection=disposed.selection,
         strictest=disposed.strictest,
     )
-

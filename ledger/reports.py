@@ -45,8 +45,7 @@ def instruction_hits(engine: Engine) -> dict[str, InstructionHits]:
         .select_from(applied)
         .outerjoin(
             outcome,
-            (outcome.decision_id == applied.c.decision_id)
-            & (outcome.item_no == applied.c.item_no),
+            (outcome.decision_id == applied.c.decision_id) & (outcome.item_no == applied.c.item_no),
         )
     )
     totals: dict[str, list[int]] = {}

@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 from config.settings import Settings
-from ledger.database import connect, migrate
 from ledger.actors import Actor, Role
+from ledger.database import connect, migrate
 from ledger.keys import KeyStore
 
 DEMO_PRINCIPALS: tuple[tuple[str, Role], ...] = (

@@ -18,12 +18,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 
 from config.settings import Settings, get_settings
+from ledger.store import Ledger
 from serving.errors import add_error_handlers
 from serving.holder import ModelHolder
 from serving.lifecycle import start_loading
-from serving.reload import start_watcher
-from ledger.store import Ledger
 from serving.published import PublishedInstructions
+from serving.reload import start_watcher
 from serving.routes import decisions, instructions, model, operations, scoring
 
 API_VERSION = "v1"

@@ -24,7 +24,7 @@ from serving.dependencies import LedgerAccess, Published, ServedModel
 from serving.holder import LoadedModel
 from serving.published import PublishedInstructions
 
-__all__ = ["DeclarationDecision", "Decider", "DecisionService", "selection_reason"]
+__all__ = ["Decider", "DecisionService", "DeclarationDecision", "selection_reason"]
 
 # Why an item is inspected, in the inspection outcomes contract's words. A random draw is
 # named first whatever else applies: the random sample must stay the whole draw, or the
@@ -125,7 +125,9 @@ class DecisionService:
         try:
             recorded = self.ledger.decisions.record(entry)
         except IdempotencyConflict as conflict:
-            raise HTTPException(409, f"Idempotency-Key reused for another input: {conflict}")
+            raise HTTPException(
+                409, f"Idempotency-Key reused for another input: {conflict}"
+            ) from None
         if recorded.replayed:
             return DeclarationDecision.model_validate(recorded.payload["decision"])
         return decision

@@ -127,8 +127,7 @@ class DeclarationScoreRequest(BaseModel):
     items: list[Declaration] = Field(  # type: ignore[valid-type]
         min_length=1,
         max_length=999,
-        description="Every goods item of one declaration (same declaration_id, distinct "
-        "item_no).",
+        description="Every goods item of one declaration (same declaration_id, distinct item_no).",
     )
 
     @field_validator("items")
@@ -136,7 +135,9 @@ class DeclarationScoreRequest(BaseModel):
     def _one_declaration(cls, items: list) -> list:
         ids = {d.declaration_id for d in items}
         if len(ids) > 1:
-            raise ValueError(f"items of one declaration share its declaration_id, got {sorted(ids)}")
+            raise ValueError(
+                f"items of one declaration share its declaration_id, got {sorted(ids)}"
+            )
         numbers = [d.item_no for d in items]
         if len(set(numbers)) != len(numbers):
             raise ValueError(f"item_no must be distinct within a declaration, got {numbers}")
@@ -285,9 +286,7 @@ class InstructionDraft(BaseModel):
     measures: list[str] = Field(min_length=1, description="Measure codes of the catalogue.")
     categories: list[str] = Field(min_length=1, description="Art. 2 risk categories addressed.")
     priority: int = Field(0, ge=0, description="Higher first when several apply.")
-    reason: str = Field(
-        min_length=1, description="For the examining officer; no sensitive detail."
-    )
+    reason: str = Field(min_length=1, description="For the examining officer; no sensitive detail.")
     valid_from: datetime | None = Field(None, description="Default: now.")
     valid_to: datetime
     owner: str | None = Field(None, description="Who answers for it (emergency: required).")

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header
 
-from serving.decisions import DeclarationDecision, Decider
+from serving.decisions import Decider, DeclarationDecision
 from serving.schemas import (
     BatchDecision,
     BatchScoreRequest,

@@ -174,8 +174,7 @@ def test_the_chain_verifies_and_a_hand_edit_breaks_it(api, project):
                 text("SELECT decision_id FROM decisions ORDER BY sequence LIMIT 1 OFFSET 1")
             ).scalar_one()
             connection.execute(
-                text("UPDATE decisions SET payload = payload || ' ' "
-                     "WHERE decision_id = :id"),
+                text("UPDATE decisions SET payload = payload || ' ' WHERE decision_id = :id"),
                 {"id": victim},
             )
         broken = ledger.decisions.verify()
