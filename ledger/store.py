@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
+from disposal.instructions import Instruction
 from ledger.audit import AuditLog
 from ledger.database import connect, migrate
 from ledger.decisions import DecisionLedger
-from ledger.instructions import InstructionStore
+from ledger.instructions import PUBLISHED, InstructionStore
 from ledger.keys import KeyStore
 from ledger.outcomes import OutcomeStore
 
@@ -40,6 +41,11 @@ class Ledger:
             KeyStore(engine),
             AuditLog(engine),
         )
+
+    def published_instructions(self) -> list[Instruction]:
+        """Every published instruction's latest version, as the disposal reads them (which
+        are in force at a moment is the disposal's to decide, from their validity)."""
+        return [Instruction.model_validate(v.payload) for v in self.instructions.list(PUBLISHED)]
 
     def reachable(self) -> str | None:
         """None when the database answers, else why not (for readiness)."""

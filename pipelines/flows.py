@@ -13,8 +13,13 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 
 from config.settings import Settings, get_settings
+from disposal.capacity import capacity_report, random_selection_report
+from disposal.decisions import DisposalRules
+from disposal.disposition import dispose_frame, items_of
 from features.compute import build_entity_state, feature_frame
 from features.state import EntityState
+from ledger.store import Ledger
+from models.bundle import RiskModel
 from models.registry import load_champion
 from models.scoring import Scorer
 from models.training import TrainingConfig, train_risk_model
@@ -133,7 +138,8 @@ def train_and_register(settings: Settings | None = None, validation: dict | None
 
 @flow(name="batch-score")
 def batch_score(settings: Settings | None = None, month: str | None = None) -> dict:
-    """Score the declarations of one month (default: the latest) with the champion."""
+    """Score the declarations of one month (default: the latest) with the champion, and
+    dispose of them as the API would (policy, published instructions, random selection)."""
     settings = _settings(settings)
     lake = DataLake(settings.data_dir)
     declarations = pd.read_parquet(lake.source_path(lake.validated, "declarations"))
@@ -146,10 +152,51 @@ def batch_score(settings: Settings | None = None, month: str | None = None) -> d
     scores = scorer.score_frame(selected)
     path = write_parquet(scores, lake.scores / f"{month}.parquet")
     level_counts = scores["overall_level"].value_counts().sort_index()
+    disposal = dispose_month(settings, champion.model, version, scores, lake, month)
     return {
         "month": month,
         "rows": len(scores),
         "path": str(path),
         "model_version": version,
         "overall_levels": {int(k): int(v) for k, v in level_counts.items()},
+        "disposal": disposal,
+    }
+
+
+@task(name="dispose-month")
+def dispose_month(
+    settings: Settings,
+    model: RiskModel,
+    version: str,
+    scores: pd.DataFrame,
+    lake: DataLake,
+    month: str,
+) -> dict:
+    """The month's dispositions (one row per goods item), with measure shares against the
+    capacity targets and the random-selection share per credit level against the policy."""
+    rules = DisposalRules.for_model(settings, model, version)
+    ledger = Ledger.open(settings.resolved_database_url)
+    try:
+        instructions = ledger.published_instructions()
+    finally:
+        ledger.close()
+    disposed = dispose_frame(
+        scores,
+        instructions=instructions,
+        policy=rules.policy,
+        thresholds=rules.thresholds,
+        catalogue=rules.catalogue,
+        selection_key=rules.selection_key,
+    )
+    folder = lake.root / "dispositions"
+    path = write_parquet(items_of(disposed), folder / f"{month}.parquet")
+    capacity = capacity_report(disposed, rules.policy, rules.catalogue)
+    by_kind = capacity.groupby("kind")[["target_share", "share", "model_share"]].mean()
+    random_selection = random_selection_report(disposed, rules.policy)
+    return {
+        "path": str(path),
+        "policy_version": rules.policy.version,
+        "thresholds_version": rules.thresholds.version,
+        "measure_shares": by_kind.reset_index().to_dict("records"),
+        "random_selection": random_selection.to_dict("records"),
     }

@@ -49,7 +49,7 @@ def lifespan_with(
         app.state.ledger = Ledger.open(resolved.resolved_database_url)
         app.state.keys = app.state.ledger.keys
         app.state.published = PublishedInstructions(
-            app.state.ledger.instructions, resolved.instruction_refresh_seconds
+            app.state.ledger, resolved.instruction_refresh_seconds
         )
         stop = threading.Event()
         app.state.champion_load = start_loading(app.state.holder, resolved, stop)

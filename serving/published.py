@@ -14,12 +14,12 @@ import threading
 import time
 
 from disposal.instructions import Instruction
-from ledger.instructions import PUBLISHED, InstructionStore
+from ledger.store import Ledger
 
 
 class PublishedInstructions:
-    def __init__(self, store: InstructionStore, max_age_seconds: float) -> None:
-        self._store = store
+    def __init__(self, ledger: Ledger, max_age_seconds: float) -> None:
+        self._ledger = ledger
         self._max_age = max_age_seconds
         self._lock = threading.Lock()
         self._instructions: tuple[Instruction, ...] = ()
@@ -29,10 +29,7 @@ class PublishedInstructions:
         if time.monotonic() - self._read_at > self._max_age:
             with self._lock:
                 if time.monotonic() - self._read_at > self._max_age:  # not refreshed meanwhile
-                    self._instructions = tuple(
-                        Instruction.model_validate(v.payload)
-                        for v in self._store.list(status=PUBLISHED)
-                    )
+                    self._instructions = tuple(self._ledger.published_instructions())
                     self._read_at = time.monotonic()
         return self._instructions
 
