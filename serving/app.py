@@ -22,6 +22,7 @@ from ledger.store import Ledger
 from serving.errors import add_error_handlers
 from serving.holder import ModelHolder
 from serving.lifecycle import start_loading
+from serving.logs import mask_identifiers_in_logs
 from serving.published import PublishedInstructions
 from serving.reload import start_watcher
 from serving.routes import decisions, instructions, model, operations, scoring
@@ -44,6 +45,7 @@ def lifespan_with(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved = settings or get_settings()
+        mask_identifiers_in_logs()
         app.state.settings = resolved
         app.state.holder = ModelHolder()
         app.state.ledger = Ledger.open(resolved.resolved_database_url)

@@ -181,3 +181,15 @@ def test_the_chain_verifies_and_a_hand_edit_breaks_it(api, project):
         assert not broken.intact and broken.first_broken == victim
     finally:
         ledger.close()
+
+
+def test_party_identifiers_are_masked_in_the_api_logs(api, caplog):
+    import logging
+
+    from serving.logs import mask_identifiers_in_logs
+
+    mask_identifiers_in_logs()  # the test's capturing handler came after start-up
+    consignee = DECLARATION["declaration"]["consignee_id"]
+    logging.getLogger("customs_risk.serving").warning("scoring consignee_id=%s", consignee)
+    assert consignee not in caplog.text
+    assert consignee[:4] in caplog.text
