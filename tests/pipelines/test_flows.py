@@ -53,6 +53,26 @@ def test_cycle_registers_a_champion_and_scores_the_latest_month(cycle):
         assert (probability > cutoff).mean() - band <= share <= at_or_above.mean() + band, level
 
 
+def test_the_latest_month_is_disposed_of_as_the_policy_says(cycle):
+    """Random selection per credit level within sampling error of the policy's share, and
+    the model policy's measure kinds near their capacity targets (thresholds derived on the
+    model's reference period, applied to a later month)."""
+    _, result = cycle
+    disposal = result["scoring"]["disposal"]
+    dispositions = pd.read_parquet(disposal["path"])
+    assert len(dispositions) == result["scoring"]["rows"]
+    assert dispositions["random_probability"].between(0, 1).all()
+    selection = pd.DataFrame(disposal["random_selection"])
+    assert set(selection["credit_level"]) >= {"regular", "certified"}
+    for row in selection.itertuples():
+        assert row.within, row  # configured probability inside the observed share's interval
+    for row in disposal["measure_shares"]:
+        if row["target_share"] > 0:
+            assert (
+                abs(row["model_share"] - row["target_share"]) < 0.5 * row["target_share"] + 0.005
+            ), row
+
+
 def test_training_run_logs_its_evidence(cycle):
     settings, result = cycle
     mlflow.set_tracking_uri(settings.resolved_tracking_uri)
