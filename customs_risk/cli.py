@@ -15,7 +15,7 @@ from rich.table import Table
 from customs_risk.cli_ledger import register_ledger_commands
 from customs_risk.cli_monitoring import register_monitoring_commands
 from customs_risk.console import console
-from models.metrics import format_metric
+from models.metrics import format_metric, format_share
 
 app = typer.Typer(
     help="Customs risk scoring (GACC Order No. 271 risk-management cycle).",
@@ -108,6 +108,8 @@ def run(
         f"Batch scores for {scoring['month']}: {scoring['rows']} goods items → {scoring['path']}"
         f" (overall levels {scoring['overall_levels']})."
     )
+    for table in disposal_tables(scoring["disposal"]):
+        console.print(table)
     demo = result.get("drift_demo")
     if demo:
         console.print(
@@ -127,8 +129,38 @@ def run(
         "  → http://127.0.0.1:5000"
     )
     console.print(
-        "Serve the champion: make serve  (then POST examples/declaration.json to /v1/score)"
+        "Serve the champion: make serve  (then POST examples/declaration.json to /v1/score "
+        f"with a key from {result['demo_keys_file']}: see the README's API section)"
     )
+
+
+def disposal_tables(disposal: dict) -> list[Table]:
+    """The month's measure shares against their capacity targets, and random selection per
+    credit level against the policy (Art. 12, 16)."""
+    shares = Table(
+        title=f"Measures of the latest month (policy {disposal['policy_version']}): share of "
+        "goods items per day, mean"
+    )
+    for column in ("measure kind", "target (model policy)", "model policy", "any source"):
+        shares.add_column(column)
+    for row in disposal["measure_shares"]:
+        target = format_share(row["target_share"]) if row["target_share"] else "—"
+        shares.add_row(
+            row["kind"], target, format_share(row["model_share"]), format_share(row["share"])
+        )
+    selection = Table(title="Random selection (双随机) per credit level: configured vs drawn")
+    for column in ("credit level", "items", "configured", "drawn", "95 % interval", "within"):
+        selection.add_column(column)
+    for row in disposal["random_selection"]:
+        selection.add_row(
+            row["credit_level"],
+            f"{row['items']:,}",
+            format_share(row["probability"]),
+            format_share(row["share"]),
+            f"{format_share(row['low'])} – {format_share(row['high'])}",
+            "yes" if row["within"] else "NO",
+        )
+    return [shares, selection]
 
 
 @app.command()
