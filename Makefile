@@ -28,6 +28,7 @@ serve: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scoring_latency.py
+	$(BIN)/python benchmarks/ledger_write.py
 
 bench-kcs: $(STAMP)
 	$(BIN)/python benchmarks/kcs_valid.py

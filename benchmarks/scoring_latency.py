@@ -7,7 +7,11 @@ Measured: wall time of single-declaration scoring calls on real declarations of 
 latest month, sequentially, after a warm-up —
 - in-process: ``Scorer.score([declaration])`` (features, 7 boosters with TreeSHAP,
   calibration, reasons), and the same without reasons (``explain=False``);
-- HTTP: ``POST /v1/score`` over loopback with keep-alive to ``customs-risk serve``;
+- in-process decision: score + disposal (``disposal.decisions.decide``), without the
+  ledger write (measured apart by ``benchmarks/ledger_write.py``, run by ``make bench``);
+- HTTP: ``POST /v1/score`` over loopback with keep-alive to ``customs-risk serve``, with a
+  clearance key: scored, disposed of and recorded in a ledger of the run's own (a
+  temporary SQLite file, so the demo ledger does not fill with benchmark decisions);
 - batch: ``POST /v1/score/batch`` with 1,000 distinct declarations;
 - for reference: the registered pyfunc's ``predict`` on one feature row, the path the
   API avoids.
@@ -17,10 +21,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -98,6 +104,20 @@ def in_process(scorer: Scorer, bodies: list[dict]) -> dict:
     }
 
 
+def in_process_decision(loaded, bodies: list[dict]) -> dict:
+    """Score and dispose of one declaration at a time, as the API does before recording."""
+    from datetime import UTC, datetime
+
+    from disposal.decisions import decide
+
+    def one(i: int):
+        return decide(loaded.scorer, [bodies[i % SAMPLE]], loaded.rules, (), datetime.now(UTC))
+
+    for i in range(50):  # warm-up
+        one(i)
+    return {"in_process_decision_single": timed_ms(one, IN_PROCESS_CALLS)}
+
+
 def pyfunc_reference(settings: Settings, lake: DataLake) -> dict:
     """The registered pyfunc's ``predict`` on one feature row: the path the API avoids."""
     import mlflow
@@ -115,22 +135,44 @@ def pyfunc_reference(settings: Settings, lake: DataLake) -> dict:
     }
 
 
+def _bench_ledger(folder: Path) -> tuple[str, str]:
+    """A fresh SQLite ledger for the run, and a clearance key in it."""
+    from ledger.actors import Actor, Role
+    from ledger.store import Ledger
+
+    url = f"sqlite:///{folder / 'ledger.db'}"
+    ledger = Ledger.open(url)
+    try:
+        key, _ = ledger.keys.create(
+            Role.clearance_system, "bench", actor=Actor("make bench", Role.admin)
+        )
+    finally:
+        ledger.close()
+    return url, key
+
+
 @contextmanager
 def api_server() -> Iterator[httpx.Client]:
-    """``customs-risk serve`` in a subprocess, and a keep-alive client once it is ready."""
+    """``customs-risk serve`` in a subprocess on a ledger of its own, and a keep-alive
+    client with a clearance key once it is ready."""
     port = _free_port()
-    env = {**os.environ, "PORT": str(port)}
+    folder = Path(tempfile.mkdtemp(prefix="bench-ledger-", dir=get_settings().data_dir))
+    url, key = _bench_ledger(folder)
+    env = {**os.environ, "PORT": str(port), "CUSTOMS_RISK_DATABASE_URL": url}
     cli = Path(sys.executable).with_name("customs-risk")
     server = subprocess.Popen(
         [str(cli), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        headers = {"Authorization": f"Bearer {key}"}
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=30, headers=headers) as client:
             _wait_until_ready(client)
             yield client
     finally:
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _wait_until_ready(client: httpx.Client) -> None:
@@ -196,6 +238,7 @@ def main() -> None:
         "categories": len(scorer.model.categories),
         "data": f"{SAMPLE} declarations from the latest 5,000 in {lake.validated}",
         **in_process(scorer, bodies),
+        **in_process_decision(loaded, bodies),
         **pyfunc_reference(settings, lake),
     }
     with api_server() as client:
