@@ -247,7 +247,7 @@ def choose_view(
             held_out_raw[default],
             config.view_bootstrap,
             config.seed,
-            ece_tolerance=None,
+            relative_ece_tolerance=None,
         )["auc_pr"]
     confident = [v for v in others if share_better[v] >= config.view_confidence]
     chosen = max(confident, key=auc_pr.get) if confident else default
