@@ -78,12 +78,13 @@ def test_interval_coverage_counts_groups_whose_findings_the_intervals_allow():
     low, high = p - 0.05, p + 0.05
     # allowed counts: 5-15 (10 found: covered), 15-25 (30 found: not covered, and its 90 %
     # Poisson interval, 21.6-40.7, overlaps 15-25: consistent)
-    assert interval_coverage(y, p, low, high, groups=2) == {
-        "interval_groups": 2.0,
-        "interval_coverage": 0.5,
-        "interval_consistency": 1.0,
-    }
-    # a point "interval" at a wrong probability is neither
+    coverage = interval_coverage(y, p, low, high, groups=2)
+    assert coverage["interval_groups"] == 2.0
+    assert coverage["interval_coverage"] == 0.5 and coverage["interval_consistency"] == 1.0
+    # findings drawn from p itself: Binomial(100, 0.1) within 5-15 about 95 % of the time,
+    # Binomial(100, 0.2) within 15-25 about 85 %
+    assert coverage["interval_coverage_if_exact"] == pytest.approx(0.90, abs=0.04)
+    # a point "interval" at a wrong probability is neither covered nor consistent
     far = interval_coverage(y, p, p * 4, p * 4, groups=2)
     assert far["interval_coverage"] == far["interval_consistency"] == 0.0
 
