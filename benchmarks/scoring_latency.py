@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from config.settings import PROJECT_ROOT, Settings, get_settings
+from features.compute import FRAME_COLUMNS
 from models.scoring import Scorer
 from serving.holder import load_served_model
 from sources.lake import DataLake
@@ -126,7 +127,7 @@ def pyfunc_reference(settings: Settings, lake: DataLake) -> dict:
     use_store(settings)
     pyfunc = mlflow.pyfunc.load_model(f"models:/{settings.model_name}@{settings.model_alias}")
     features = pd.read_parquet(lake.features).tail(PYFUNC_CALLS)
-    rows = features.drop(columns=["declaration_id", "item_no", "declared_at"])
+    rows = features.drop(columns=list(FRAME_COLUMNS))
     singles = [rows.iloc[[i]] for i in range(PYFUNC_CALLS)]  # cut outside the timing
     return {
         "pyfunc_predict_single_row_reference": timed_ms(

@@ -136,10 +136,20 @@ class Settings(BaseSettings):
     gate_worse_confidence: float = Field(
         0.95, description="Bootstrap confidence at which a category counts as worse."
     )
-    gate_ece_tolerance: float = Field(
-        0.01,
+    gate_relative_ece_tolerance: float = Field(
+        0.5,
         ge=0,
-        description="ECE rise below which a category's calibration does not count as worse.",
+        description="Rise of ECE / base rate below which a category's calibration does not "
+        "count as worse.",
+    )
+    gate_observed_expected_min: float = Field(
+        0.8,
+        gt=0,
+        description="Lower end of the observed/expected findings band: a challenger outside "
+        "the band where the champion is inside is refused.",
+    )
+    gate_observed_expected_max: float = Field(
+        1.25, gt=0, description="Upper end of that observed/expected band."
     )
     reload_interval_seconds: float = Field(
         30.0, ge=0, description="How often the API checks the champion alias (0 = never)."

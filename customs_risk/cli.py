@@ -41,7 +41,7 @@ def _quiet_defaults() -> None:
 
 
 def summary_table(training: dict) -> Table:
-    """Per-category AUC-PR, precision at 5 %, ECE on the test window."""
+    """Per-category AUC-PR, precision at 5 %, ECE and observed / expected on the test window."""
     table = Table(title=f"Test-window metrics — model version {training['version']}")
     for column in (
         "category",
@@ -52,6 +52,7 @@ def summary_table(training: dict) -> Table:
         "AUC-PR",
         "P@5%",
         "ECE",
+        "O/E (95 %)",
         "test positives",
     ):
         table.add_column(column)
@@ -60,7 +61,7 @@ def summary_table(training: dict) -> Table:
             table.add_row(
                 category,
                 "not scored",
-                *("—" for _ in range(6)),
+                *("—" for _ in range(7)),
                 str(entry["positives"].get("test")),
             )
             continue
@@ -73,6 +74,9 @@ def summary_table(training: dict) -> Table:
             format_metric(entry["auc_pr"]),
             format_metric(entry["precision_at"]["5"]),
             format_metric(entry["ece"], 4),
+            f"{format_metric(entry.get('observed_to_expected'), 2)} "
+            f"({format_metric(entry.get('observed_to_expected_low'), 2)}–"
+            f"{format_metric(entry.get('observed_to_expected_high'), 2)})",
             str(entry["positives"]),
         )
     return table

@@ -110,11 +110,12 @@ def effectiveness_tables(report: dict) -> list[Table]:
         tables.append(
             _breakdown_table(
                 f"Calibration of model version {report['model_version']}: "
-                "findings observed / expected (ECE); * = in-sample window",
+                "findings observed / expected (O/E); * = in-sample window",
                 windows,
                 "calibration",
                 lambda e, _: (
-                    f"{e['observed']} / {e['expected']:.1f} ({format_metric(e['ece'], 4)})"
+                    f"{e['observed']} / {e['expected']:.1f} "
+                    f"(O/E {format_metric(e['observed_to_expected'], 2)})"
                 ),
                 row_label=lambda w: w["window"] + ("" if w["out_of_sample"] else " *"),
             )

@@ -44,6 +44,9 @@ CREDIT_ORDINAL = {level: float(i) for i, level in enumerate(CREDIT_LEVELS)}
 FINDINGS_PRIOR_WEIGHT = 3.0  # pseudo-inspections that shrink small-sample findings rates
 REFERENCE_MIN_COUNT = 3  # prior HS6 × origin items needed before a reference price is trusted
 UNIT_VALUE_FLOOR_KG = 1e-3
+# What the feature table carries before the features: the goods item's key, its time, and
+# its full commodity code (the segment a disposal policy reads next to the scores).
+FRAME_COLUMNS: tuple[str, ...] = ("declaration_id", "item_no", "declared_at", "hs_code")
 
 
 def _log_unit_value(value_cny: np.ndarray, net_weight_kg: np.ndarray) -> np.ndarray:
@@ -309,8 +312,8 @@ _MEASURES: dict[str, Callable[[Feature, _StateReads], np.ndarray]] = {
 
 
 def feature_frame(declarations: pd.DataFrame, state: EntityState) -> pd.DataFrame:
-    """Offline: the feature table of a declarations table, keyed like it."""
+    """Offline: the feature table of a declarations table, keyed like it
+    (``FRAME_COLUMNS``, then the features)."""
     values = compute_features(declaration_columns(declarations), state)
     frame = pd.DataFrame(values, index=declarations.index)
-    keys = declarations[["declaration_id", "item_no", "declared_at"]]
-    return pd.concat([keys, frame], axis=1)
+    return pd.concat([declarations[list(FRAME_COLUMNS)], frame], axis=1)

@@ -6,7 +6,9 @@
   category weight times the quantity involved, log-scaled;
 - trend: how the findings rate of the declaration's segment (HS chapter × origin) moved —
   the last 90 days against the 275 days before them, from outcomes known before the
-  declaration (the same point-in-time state as the features);
+  declaration (the same point-in-time state as the features): rising or falling only when
+  the change is beyond chance (:func:`trend_directions`), stable otherwise, no_data when
+  either period has fewer than ``TREND_MIN_INSPECTIONS`` known inspections;
 - level: 1-4 from the calibrated probability and the inspection capacity.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from scipy.special import bdtr, bdtrc
 
 from features.entities import (
     CONSIGNEE,
@@ -43,8 +46,11 @@ CATEGORY_WEIGHT: dict[str, float] = {
 }
 TREND_RECENT_DAYS = 90
 TREND_BASELINE_DAYS = 365
-TREND_MIN_INSPECTIONS = 10  # per period, else the trend is "unknown"
-TREND_RATIO = 1.5  # a rate this many times higher (or lower) is rising (falling)
+TREND_MIN_INSPECTIONS = 10  # known inspections per period, else the trend is "no_data"
+# Two-sided significance of a rising or falling trend: 2.5 % in each tail of the test in
+# :func:`trend_directions`, so a segment whose rate did not change reads "rising" at most
+# once in 40 declarations, and 0 → 0 findings is never a trend.
+TREND_ALPHA = 0.05
 
 
 def severity(category: str, value_cny: float, duty_rate: float, net_weight_kg: float) -> Severity:
@@ -69,34 +75,61 @@ def segment_trends(
     keys, t = resolved.key(history.entity), resolved.seconds
     outcomes = state.aggregates[history.name]
     recent = outcomes.window_sums(keys, t, TREND_RECENT_DAYS)
-    year = outcomes.window_sums(keys, t, TREND_BASELINE_DAYS)
-    before = year - recent
+    before = outcomes.window_sums(keys, t, TREND_BASELINE_DAYS) - recent
     n = history.column("inspections")
-    trends: dict[str, list] = {}
-    for category in RISK_CATEGORIES:
-        i = history.column(category)
-        trends[category] = [
-            _trend(recent[row, i], recent[row, n], before[row, i], before[row, n])
-            for row in range(len(t))
+    columns = [history.column(c) for c in RISK_CATEGORIES]
+    # every category at once: rows × categories
+    recent_hits, before_hits = recent[:, columns], before[:, columns]
+    recent_n, before_n = recent[:, [n]], before[:, [n]]
+    direction = trend_directions(recent_hits, recent_n, before_hits, before_n)
+    recent_rate = np.round(recent_hits / np.maximum(recent_n, 1), 4)
+    previous_rate = np.round(before_hits / np.maximum(before_n, 1), 4)
+    # Built from plain lists without validation: the per-row objects are the costly part.
+    build = Trend.trusted
+    return {
+        category: [
+            build(direction=d, recent_rate=None, previous_rate=None)
+            if d == "no_data"
+            else build(direction=d, recent_rate=r, previous_rate=b)
+            for d, r, b in zip(
+                direction[:, j].tolist(),
+                recent_rate[:, j].tolist(),
+                previous_rate[:, j].tolist(),
+                strict=True,
+            )
         ]
-    return trends
+        for j, category in enumerate(RISK_CATEGORIES)
+    }
 
 
-def _trend(recent_hits, recent_n, before_hits, before_n) -> Trend:
-    if recent_n < TREND_MIN_INSPECTIONS or before_n < TREND_MIN_INSPECTIONS:
-        return Trend.trusted(direction="unknown", recent_rate=None, previous_rate=None)
-    recent_rate = recent_hits / recent_n
-    previous_rate = before_hits / before_n
-    # A pseudo-count keeps "0 → 1 finding" from reading as an infinite rise.
-    ratio = (recent_hits + 0.5) / (recent_n + 1) / ((before_hits + 0.5) / (before_n + 1))
-    direction = (
-        "rising" if ratio >= TREND_RATIO else "falling" if ratio <= 1 / TREND_RATIO else "stable"
+_DIRECTIONS = np.array(["no_data", "falling", "stable", "rising"], dtype=object)
+
+
+def trend_directions(
+    recent_hits: np.ndarray,
+    recent_n: np.ndarray,
+    before_hits: np.ndarray,
+    before_n: np.ndarray,
+) -> np.ndarray:
+    """rising / falling / stable / no_data per element (arrays broadcast together).
+
+    Conditional on the findings of both periods together, the recent period's share of
+    them is binomial with p = its share of the inspections if the rate did not change (the
+    exact conditional test for two Poisson rates; conservative for binomial ones). Rising
+    when at least the recent findings are that unlikely (upper tail < ``TREND_ALPHA`` / 2),
+    falling when at most them are (lower tail). Equal rates and 0 → 0 are stable: neither
+    tail is small. Fewer than ``TREND_MIN_INSPECTIONS`` in either period: no_data.
+    """
+    # counts as integers: the binomial tails take whole numbers of findings
+    k = np.rint(recent_hits).astype(np.int64)
+    total = k + np.rint(before_hits).astype(np.int64)
+    share = recent_n / np.maximum(np.add(recent_n, before_n), 1)
+    rising = bdtrc(k - 1, total, share) < TREND_ALPHA / 2  # P(X >= k); 1 for k = 0
+    falling = bdtr(k, total, share) < TREND_ALPHA / 2  # P(X <= k)
+    enough = (np.asarray(recent_n) >= TREND_MIN_INSPECTIONS) & (
+        np.asarray(before_n) >= TREND_MIN_INSPECTIONS
     )
-    return Trend.trusted(
-        direction=direction,
-        recent_rate=round(float(recent_rate), 4),
-        previous_rate=round(float(previous_rate), 4),
-    )
+    return _DIRECTIONS[np.where(enough, 2 + rising.astype(int) - falling.astype(int), 0)]
 
 
 MIN_BIN_SUPPORT = 30  # held-out rows a calibration bin needs before its score is trusted

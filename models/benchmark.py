@@ -161,7 +161,7 @@ def score_kcs(
     novel = np.array([bool(r) for r in reasons])
     flags = {}
     for target, probability in scores.items():
-        support, _, _ = result.model.categories[kcs.TARGETS[target]].uncertainty(probability)
+        support = result.model.categories[kcs.TARGETS[target]].calibration_support(probability)
         flags[target] = novel | (support < MIN_BIN_SUPPORT)
     return scores, {"model": result.model, "report": result.report, "low_support": flags}
 

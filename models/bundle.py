@@ -15,15 +15,21 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from scipy.stats import beta
 
 from features.spec import FeatureSpec
-from models.calibration import Calibrator
+from models.calibration import Band, Calibrator
 
 # Levels 1-4 follow inspection capacity c (the share of declarations customs can
-# inspect, ``CUSTOMS_RISK_INSPECTION_CAPACITY``): level 3 and above = the top c of recent
-# declarations by probability, level 4 the top c/5 (immediate attention), level 2 the top
-# 4c (document checks). With c = 5 %: top 1 % / 5 % / 20 %.
+# inspect, ``CUSTOMS_RISK_INSPECTION_CAPACITY``): level 3 and above = at most the top c of
+# recent declarations by probability, level 4 at most the top c/5 (immediate attention),
+# level 2 at most the top 4c (document checks). With c = 5 %: top 1 % / 5 % / 20 %.
+#
+# A probability p is at level k when p is strictly above level k's cut-off (and not above
+# level k+1's). So p = 0 is always level 1 (cut-offs are never negative), and declarations
+# tied at a cut-off all take the lower level: ties never push a level past its share.
+# Cut-offs are observed recent probabilities and never decrease with the level; where two
+# are equal, the level between them holds no recent declaration and is marked
+# indistinguishable (``CategoryModel.indistinct_levels``) rather than silently empty.
 
 
 def level_top_shares(capacity: float) -> tuple[float, float, float]:
@@ -33,7 +39,35 @@ def level_top_shares(capacity: float) -> tuple[float, float, float]:
     return (4 * capacity, capacity, capacity / 5)
 
 
+def level_cutoffs(probabilities: np.ndarray, shares: tuple[float, ...]) -> list[float]:
+    """Cut-offs of levels 2, 3, 4 from recent declarations' probabilities: per top share,
+    the lowest recent probability with at most that share of declarations strictly above
+    it (so ties at the cut-off stay below; 0 when the share reaches the zeros)."""
+    descending = np.sort(np.asarray(probabilities, dtype=float))[::-1]
+    if not len(descending):
+        raise ValueError("no recent probabilities to set level cut-offs on")
+    cutoffs = []
+    for share in shares:
+        allowed = int(np.floor(share * len(descending) + 1e-9))  # rows that may be above
+        cutoff = descending[allowed] if allowed < len(descending) else 0.0
+        cutoffs.append(max(float(cutoff), 0.0))
+    return cutoffs
+
+
+def levels(cutoffs: list[float], probability: np.ndarray) -> np.ndarray:
+    """Level 1-4: one plus the number of cut-offs strictly below the probability."""
+    return 1 + np.searchsorted(cutoffs, probability, side="left")
+
+
+def indistinct_levels(cutoffs: list[float], probabilities: np.ndarray) -> list[int]:
+    """Levels 2-4 that no recent declaration reaches: ties (equal cut-offs, or a tie block
+    wider than the level's share) leave them nothing to distinguish."""
+    counts = np.bincount(levels(cutoffs, probabilities), minlength=5)
+    return [k for k in (2, 3, 4) if counts[k] == 0]
+
+
 BUNDLE_FORMAT = 1
+REFERENCE_SCORES_FILE = "reference_scores.parquet"
 
 
 @dataclass
@@ -43,49 +77,49 @@ class CategoryModel:
     category: str
     booster: lgb.Booster
     calibrator: Calibrator
-    level_cutoffs: list[float]  # calibrated probability at which levels 2, 3, 4 start
+    level_cutoffs: list[float]  # calibrated probability above which levels 2, 3, 4 start
     metrics: dict = field(default_factory=dict)
     # Calibration support (Art. 16): held-out rows per probability bin and their findings.
     support: dict = field(default_factory=dict)
+    # 90 % band of the calibration map (bootstrap of the calibration window); None in a
+    # bundle trained before it existed: its interval is then [0, 1] (nothing known).
+    band: Band | None = None
+    indistinct_levels: list[int] = field(default_factory=list)  # no recent declaration
 
-    def uncertainty(self, probability: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per score: held-out rows behind its calibration bin, and a 90 % interval.
+    def uncertainty(
+        self, raw_score: np.ndarray, probability: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per score: held-out rows behind its calibration bin, and the 90 % interval of the
+        calibrated probability (the bootstrap band of the calibration map, holding the
+        served probability)."""
+        support = self.calibration_support(probability)
+        if self.band is None:
+            return support, np.zeros_like(probability), np.ones_like(probability)
+        low, high = self.band.interval(raw_score, probability)
+        return support, low, high
 
-        The interval is the Jeffreys interval of the bin's observed finding rate: narrow
-        where many held-out declarations with this score were seen, wide where few were.
-        """
-        edges, counts, low, high = self._support_bins()
-        index = np.clip(np.searchsorted(edges, probability, side="right") - 1, 0, len(counts) - 1)
-        return counts[index], low[index], high[index]
-
-    def _support_bins(self):
-        # Bins are fixed once trained: compute their intervals once, not per request.
-        cached = self.__dict__.get("_bins")
-        if cached is None:
+    def calibration_support(self, probability: np.ndarray) -> np.ndarray:
+        """Held-out rows whose calibrated score fell in the same bin as each probability."""
+        edges = self.__dict__.get("_edges")
+        if edges is None:  # fixed once trained: convert once, not per request
             edges = np.asarray(self.support.get("edges", [0.0]), dtype=float)
-            n = np.asarray(self.support.get("counts", [0]), dtype=float)
-            k = np.asarray(self.support.get("positives", [0]), dtype=float)
-            low = np.where(k > 0, beta.ppf(0.05, k + 0.5, n - k + 0.5), 0.0)
-            high = np.where(k < n, beta.ppf(0.95, k + 0.5, n - k + 0.5), 1.0)
-            cached = (edges, n, np.nan_to_num(low), np.nan_to_num(high, nan=1.0))
-            self.__dict__["_bins"] = cached
-        return cached
+            counts = np.asarray(self.support.get("counts", [0]), dtype=int)
+            self.__dict__["_edges"], self.__dict__["_counts"] = edges, counts
+        # edges[0] is 0 and probabilities are not negative: the index is a bin's
+        index = np.searchsorted(edges, probability, side="right") - 1
+        return self.__dict__["_counts"][np.maximum(index, 0)]
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """TreeSHAP contributions in log-odds; the last column is the expected value."""
         return np.asarray(self.booster.predict(matrix, pred_contrib=True))
-
-    def probability_from_contributions(self, contributions: np.ndarray) -> np.ndarray:
-        """Calibrated probability from TreeSHAP contributions (they sum to the raw score)."""
-        return self.calibrator.apply(contributions.sum(axis=1))
 
     def probability(self, matrix: np.ndarray) -> np.ndarray:
         """Calibrated probability of a finding in this category."""
         return self.calibrator.apply(self.booster.predict(matrix, raw_score=True))
 
     def level(self, probability: np.ndarray) -> np.ndarray:
-        """Risk level 1-4 from the calibrated probability."""
-        return 1 + np.searchsorted(self.level_cutoffs, probability, side="right")
+        """Risk level 1-4 from the calibrated probability (level k above its cut-off)."""
+        return levels(self.level_cutoffs, probability)
 
 
 @dataclass
@@ -96,21 +130,37 @@ class RiskModel:
     categories: dict[str, CategoryModel]
     not_scored: dict[str, str]  # category → why it has no model (e.g. too few labels)
     metadata: dict = field(default_factory=dict)
-    # cut-offs of the probability of any finding, for the overall level
+    # cut-offs of the probability of any finding, by the capacity like a category's
     overall_cutoffs: list[float] = field(default_factory=list)
+    # Recent declarations' calibrated probabilities (the period that set the cut-offs), for
+    # policies that derive their own thresholds from the score distribution: columns
+    # ``probability_<category>``, ``consignee_credit_level``, ``low_support``, ``hs_code``.
+    reference_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def overall(self, probabilities: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Probability of a finding in any scored category, and its level 1-4.
+    @staticmethod
+    def combined_probability(probabilities: dict[str, np.ndarray]) -> np.ndarray:
+        """Probability of a finding in any category, the categories taken as independent."""
+        return 1.0 - np.prod([1.0 - p for p in probabilities.values()], axis=0)
 
-        Categories are combined as if independent given the declaration; the overall level
-        uses its own capacity cut-offs, so its shares match the capacity instead of
-        growing with the number of categories (as a maximum of levels would).
+    def overall(
+        self,
+        probabilities: dict[str, np.ndarray],
+        category_levels: dict[str, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Probability of a finding in any scored category, and the overall level.
+
+        The overall level is the highest of the categories' levels and the level of the
+        combined probability (by its own capacity cut-offs): it never hides a category's
+        level, and it still rises when several moderate risks add up. ``category_levels``
+        saves recomputing levels the caller already has.
         """
         if not probabilities:
             return np.zeros(0), np.zeros(0, dtype=int)
-        clear = np.prod([1.0 - p for p in probabilities.values()], axis=0)
-        overall = 1.0 - clear
-        return overall, 1 + np.searchsorted(self.overall_cutoffs, overall, side="right")
+        if category_levels is None:
+            category_levels = {c: self.categories[c].level(p) for c, p in probabilities.items()}
+        combined = self.combined_probability(probabilities)
+        combined_level = levels(self.overall_cutoffs, combined)
+        return combined, np.max([*category_levels.values(), combined_level], axis=0)
 
     def predict_proba(self, matrix: np.ndarray) -> dict[str, np.ndarray]:
         """Calibrated probabilities per scored category for an encoded matrix."""
@@ -122,12 +172,14 @@ class RiskModel:
         return pd.DataFrame({f"probability_{c}": p for c, p in probabilities.items()})
 
     def save(self, directory: Path) -> Path:
-        """Write the bundle as plain files: model.json, spec.json, boosters/<category>.txt."""
+        """Write the bundle as plain files: model.json, spec.json, boosters/<category>.txt,
+        reference_scores.parquet."""
         directory = Path(directory)
         (directory / "boosters").mkdir(parents=True, exist_ok=True)
         for category, model in self.categories.items():
             model.booster.save_model(str(directory / "boosters" / f"{category}.txt"))
         (directory / "spec.json").write_text(json.dumps(self.spec.to_dict(), indent=1))
+        self.reference_scores.to_parquet(directory / REFERENCE_SCORES_FILE, index=False)
         manifest = {
             "format": BUNDLE_FORMAT,
             "metadata": self.metadata,
@@ -137,7 +189,9 @@ class RiskModel:
                 c: {
                     "calibrator": m.calibrator.to_dict(),
                     "level_cutoffs": m.level_cutoffs,
+                    "indistinct_levels": m.indistinct_levels,
                     "support": m.support,
+                    "band": m.band.to_dict() if m.band else None,
                     "metrics": m.metrics,
                 }
                 for c, m in self.categories.items()
@@ -162,13 +216,17 @@ class RiskModel:
                 list(entry["level_cutoffs"]),
                 entry.get("metrics", {}),
                 entry.get("support", {}),
+                Band.from_dict(entry["band"]) if entry.get("band") else None,
+                list(entry.get("indistinct_levels", [])),
             )
             for c, entry in manifest["categories"].items()
         }
+        reference = directory / REFERENCE_SCORES_FILE
         return cls(
             spec,
             categories,
             manifest["not_scored"],
             manifest["metadata"],
             manifest["overall_cutoffs"],
+            pd.read_parquet(reference) if reference.exists() else pd.DataFrame(),
         )

@@ -8,8 +8,9 @@ from models.training import TrainingResult
 
 _TABLE_HEADER = [
     "| category | status | features | calibration | AUC-ROC | AUC-PR | P@1% | P@5% | P@10% | "
-    "ECE | Brier | positives |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "ECE | ECE / base rate | observed / expected (95 %) | interval coverage | Brier | "
+    "positives |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ]
 
 
@@ -34,6 +35,7 @@ def model_card(result: TrainingResult) -> str:
         *_TABLE_HEADER,
         *(_category_row(category, entry) for category, entry in result.report.items()),
         *_unscored_and_revenue(model),
+        *_indistinct_levels(model),
         "",
         "## Reading the numbers",
         "",
@@ -66,10 +68,7 @@ def _header(model: RiskModel) -> list[str]:
 def _category_row(category: str, entry: dict) -> str:
     """One category's row of the test-window table."""
     if entry.get("status") != "scored":
-        return (
-            f"| {category} | **not scored** | — | — | — | — | — | — | — | — | — | "
-            f"{entry['positives']} |"
-        )
+        return f"| {category} | **not scored** |{' — |' * 12} {entry['positives']} |"
     p = entry["precision_at"]
     return (
         f"| {category} | scored | {entry.get('feature_view', '—')} | {entry['calibration']} | "
@@ -82,11 +81,57 @@ def _category_row(category: str, entry: dict) -> str:
                 (p["5"], 3),
                 (p["10"], 3),
                 (entry["ece"], 4),
-                (entry["brier"], 4),
+                (entry.get("ece_relative"), 2),
             )
         )
-        + f" | {entry['positives']} |"
+        + f" | {_observed_expected(entry)} | {_coverage(entry)} | "
+        + f"{format_metric(entry['brier'], 4)} | {entry['positives']} |"
     )
+
+
+def _observed_expected(entry: dict) -> str:
+    """ "0.93 (0.71–1.20), 37 / 39.8": O/E, its Poisson interval, the counts."""
+    if "observed_to_expected" not in entry:
+        return "—"
+    return (
+        f"{format_metric(entry['observed_to_expected'], 2)} "
+        f"({format_metric(entry['observed_to_expected_low'], 2)}–"
+        f"{format_metric(entry['observed_to_expected_high'], 2)}), "
+        f"{entry['observed']:.0f} / {entry['expected']:.1f}"
+    )
+
+
+def _coverage(entry: dict) -> str:
+    """Groups whose findings the 90 % intervals hold (against the share exact probabilities
+    would reach), and the groups consistent with them given the counts' noise."""
+    if "interval_coverage" not in entry:
+        return "—"
+    groups = int(entry["interval_groups"])
+    covered = round(entry["interval_coverage"] * groups)
+    consistent = round(entry["interval_consistency"] * groups)
+    return (
+        f"{covered}/{groups} (exact: {format_metric(entry['interval_coverage_if_exact'], 2)}); "
+        f"consistent {consistent}/{groups}"
+    )
+
+
+def _indistinct_levels(model: RiskModel) -> list[str]:
+    """Levels no recent declaration reached: ties at the cut-offs left nothing to tell."""
+    found = {c: m.indistinct_levels for c, m in model.categories.items() if m.indistinct_levels}
+    overall = model.metadata.get("overall_indistinct_levels", [])
+    if overall:
+        found["overall"] = overall
+    if not found:
+        return []
+    return [
+        "",
+        "## Levels that cannot be distinguished",
+        "",
+        "Ties among recent probabilities left these levels without any recent declaration "
+        "(a tie at a cut-off stays at the lower level, so no level exceeds its share):",
+        "",
+        *(f"- **{name}**: level {', '.join(map(str, ks))}" for name, ks in found.items()),
+    ]
 
 
 def _unscored_and_revenue(model: RiskModel) -> list[str]:
@@ -112,9 +157,22 @@ def _reading_notes(meta: dict) -> list[str]:
         "randomly selected inspections, `random_sample` metrics in the run's report are the "
         "unbiased view.",
         "- Precision at n %: share of findings among the n % highest-scored test items.",
-        f"- Levels (inspection capacity {_percent(meta['inspection_capacity'])}): "
+        "- Calibration relative to the base rate: ECE / base rate, and observed / expected "
+        "findings (O/E: findings over the sum of probabilities; in brackets the 95 % Poisson "
+        "interval). An absolute ECE of 0.03 can hide a five-fold over-prediction on a 1 % "
+        "base rate; O/E cannot.",
+        "- Interval coverage: test items sorted by probability, cut into equal groups; a group "
+        "is covered when its finding count lies between the sums of the lower and upper ends "
+        "of the 90 % intervals. A count has its own sampling noise, so even exact "
+        "probabilities leave small groups uncovered: *exact* is the share that findings drawn "
+        "from the probabilities themselves would cover, the yardstick; *consistent* counts "
+        "groups whose range overlaps the count's 90 % Poisson interval.",
+        f"- Levels (inspection capacity {_percent(meta['inspection_capacity'])}): at most "
         f"{_levels(meta['level_top_shares'])} of the test period's declarations "
-        "(all declarations, inspected or not), by calibrated probability.",
+        "(all declarations, inspected or not), by calibrated probability; level k when the "
+        "probability is strictly above its cut-off (ties stay at the lower level, 0 is level "
+        "1). The overall level is the highest of the categories' levels and the level of the "
+        "combined probability.",
         "- Reasons are TreeSHAP contributions in log-odds of the uncalibrated model.",
         "- Features: each category's model was fitted on each feature view ("
         + ", ".join(meta.get("feature_views_compared", []))
@@ -124,6 +182,6 @@ def _reading_notes(meta: dict) -> list[str]:
         "entity or route history).",
         "- The served trees were fitted on the "
         + " + ".join(meta.get("served_model_fitted_on", ["train"]))
-        + " window(s); calibrators only ever saw held-out scores, and the test window was "
-        "never fitted on.",
+        + " window(s) and calibrated on the calibration window's scores of those very trees "
+        "(held out from them); the test window was never fitted on.",
     ]

@@ -45,20 +45,27 @@ class Severity(_Trusted):
 
 
 class Trend(_Trusted):
-    direction: Literal["rising", "stable", "falling", "unknown"] = Field(
+    direction: Literal["rising", "stable", "falling", "no_data"] = Field(
         description="Findings rate of the HS chapter × origin segment, last 90 days against "
-        "the 275 days before (outcomes known before the declaration)."
+        "the 275 days before (outcomes known before the declaration): rising or falling only "
+        "when the change is beyond chance (exact conditional test, 5 % two-sided), else "
+        "stable (also 0 → 0); no_data when either period has fewer than 10 known inspections."
     )
-    recent_rate: float | None
-    previous_rate: float | None
+    recent_rate: float | None = Field(description="Findings rate of the last 90 days.")
+    previous_rate: float | None = Field(description="Findings rate of the 275 days before.")
 
 
 class Uncertainty(_Trusted):
     interval_90: list[float] = Field(
-        description="90 % Jeffreys interval of the finding rate among held-out declarations "
-        "whose calibrated score fell in the same bin."
+        description="90 % interval of the calibrated probability: the calibration map "
+        "refitted on bootstrap resamples of the held-out calibration window (5 % and 95 % "
+        "quantiles); it always holds `probability`. Its coverage on the test window is in "
+        "the model card."
     )
-    calibration_support: int = Field(description="Held-out declarations in that bin.")
+    calibration_support: int = Field(
+        description="Held-out declarations whose calibrated score fell in the same "
+        "calibration bin (Art. 16: below 30 the decision is flagged low-support)."
+    )
 
 
 class CategoryRisk(_Trusted):
@@ -70,7 +77,11 @@ class CategoryRisk(_Trusted):
     trend: Trend = Field(description="Art. 10 trend of the declaration's segment.")
     uncertainty: Uncertainty = Field(description="Art. 16: how well the score is supported.")
     level: int = Field(
-        ge=1, le=4, description="Risk level from probability and capacity: 4 highest."
+        ge=1,
+        le=4,
+        description="Risk level 1-4 (4 highest): level k when the probability is strictly "
+        "above level k's cut-off, set by the inspection capacity on recent declarations; a "
+        "probability of 0 is level 1.",
     )
     reasons: list[Reason] = Field(description="Hazard factors: top TreeSHAP contributions.")
 
@@ -87,7 +98,12 @@ class Decision(_Trusted):
         description="Probability of a finding in any scored category (categories combined as "
         "independent)."
     )
-    overall_level: int = Field(ge=1, le=4, description="Level of the overall probability.")
+    overall_level: int = Field(
+        ge=1,
+        le=4,
+        description="The highest of the categories' levels and the level of the overall "
+        "probability (by its own capacity cut-offs): never below any category's level.",
+    )
     low_support: bool = Field(
         description="Art. 16: the score rests on little experience (new consignee, unseen "
         "HS × origin pair, or a sparsely supported calibration bin); a candidate for sampling."

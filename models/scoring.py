@@ -42,7 +42,7 @@ class _CategoryScores:
     probability: np.ndarray
     level: np.ndarray
     support: np.ndarray  # held-out rows behind the calibration bin
-    low: np.ndarray  # 90 % interval of the bin's finding rate
+    low: np.ndarray  # 90 % interval of the calibrated probability
     high: np.ndarray
 
 
@@ -72,7 +72,9 @@ class Scorer:
             category: _category_scores(model, matrix, explain)
             for category, model in self.model.categories.items()
         }
-        overall = self.model.overall({c: s.probability for c, s in scores.items()})
+        overall = self.model.overall(
+            {c: s.probability for c, s in scores.items()}, {c: s.level for c, s in scores.items()}
+        )
         trends = segment_trends(resolved, self.state)
         novelty = novelty_reasons(resolved, self.state)
         scored_at = datetime.now(UTC).isoformat()
@@ -158,10 +160,11 @@ class Scorer:
         )
         out = declarations[["declaration_id", "item_no", "declared_at"]].reset_index(drop=True)
         probabilities = self.model.predict_proba(matrix)
+        levels = {c: self.model.categories[c].level(p) for c, p in probabilities.items()}
         for category, probability in probabilities.items():
             out[f"probability_{category}"] = probability
-            out[f"level_{category}"] = self.model.categories[category].level(probability)
-        out["overall_probability"], out["overall_level"] = self.model.overall(probabilities)
+            out[f"level_{category}"] = levels[category]
+        out["overall_probability"], out["overall_level"] = self.model.overall(probabilities, levels)
         out["model_version"] = self.model_version
         return out
 
@@ -171,8 +174,9 @@ def _category_scores(model: CategoryModel, matrix: np.ndarray, explain: bool) ->
     (the probability then comes from their sum: one booster call for both)."""
     if explain:
         contributions = model.contributions(matrix)
-        probability = model.probability_from_contributions(contributions)
+        raw = contributions.sum(axis=1)  # TreeSHAP contributions sum to the raw score
     else:
-        contributions, probability = None, model.probability(matrix)
-    support, low, high = model.uncertainty(probability)
+        contributions, raw = None, model.booster.predict(matrix, raw_score=True)
+    probability = model.calibrator.apply(raw)
+    support, low, high = model.uncertainty(raw, probability)
     return _CategoryScores(contributions, probability, model.level(probability), support, low, high)

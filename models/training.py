@@ -5,7 +5,8 @@ model trained "as of" a time uses only outcomes known by then. The labelled rows
 cut by declaration time into train / early-stopping / calibration / test windows, so
 every evaluation is on declarations later than anything the model learned from. Each
 category's model is fitted on every feature view and keeps the default one unless another
-ranks the calibration window confidently better.
+ranks the calibration window confidently better. The served booster is the one whose
+held-out scores the calibrator was fitted on.
 """
 
 from __future__ import annotations
@@ -21,17 +22,26 @@ from config.settings import Settings, declared_default
 from features.definitions import FEATURE_NAMES, FEATURE_VIEWS
 from features.spec import FeatureSpec
 from models import calibration
-from models.bundle import CategoryModel, RiskModel, level_top_shares
+from models.assessment import MIN_BIN_SUPPORT
+from models.bundle import (
+    CategoryModel,
+    RiskModel,
+    indistinct_levels,
+    level_cutoffs,
+    level_top_shares,
+)
 from models.metrics import (
     INSPECTION_RATES,
     classification_report,
+    interval_coverage,
     paired_bootstrap_worse,
     value_captured_at,
 )
-from sources.contracts import RISK_CATEGORIES
+from sources.contracts import CREDIT_LEVELS, RISK_CATEGORIES
 
 WINDOWS: tuple[str, ...] = ("train", "early_stopping", "calibration", "test")
-FITTED_WINDOWS: tuple[str, ...] = WINDOWS[:-1]  # all but test: what the served model sees
+FITTED_WINDOWS: tuple[str, ...] = WINDOWS[:-1]  # windows a challenger's rows are split into
+SERVED_FIT_WINDOWS: tuple[str, ...] = ("train", "early_stopping")  # the served trees' rows
 MIN_EVAL_POSITIVES = 5  # positives each of early-stopping / calibration / test needs
 
 
@@ -75,11 +85,12 @@ class TrainingConfig:
     # 7 leaves and ``lgbm_params["num_leaves"]`` (rare categories overfit large trees).
     positives_per_leaf: int = 20
     # Once early stopping has chosen the number of trees, fit again on train + early
-    # stopping rows (trees scaled by the row ratio) and calibrate that model on the
-    # calibration window; then fit the served model on train + early stopping +
-    # calibration rows with the same calibrator (cross-fitted: the calibrator only ever
-    # saw held-out scores). The newest labels are the most informative; the test window
-    # stays untouched, so test metrics judge the served model itself.
+    # stopping rows (trees scaled by the row ratio); that booster is calibrated on the
+    # calibration window and served. It is not refitted once more on the calibration rows:
+    # a calibrator fitted on one booster's held-out scores does not fit another's (the
+    # demo's food-safety model, refitted so, found 27 of 90.4 expected findings on its own
+    # calibration window). The test window stays untouched, so test metrics judge the
+    # served model itself.
     refit: bool = True
     # Feature views (``features.definitions.FEATURE_VIEWS``) each category's model is fitted
     # on. The first is the default; another replaces it only if its held-out AUC-PR on the
@@ -92,6 +103,12 @@ class TrainingConfig:
     view_confidence: float = 0.99
     view_bootstrap: int = 200
     inspection_capacity: float = declared_default("inspection_capacity")
+    # The 90 % interval of a calibrated probability: the calibration map refitted on this
+    # many bootstrap resamples of the calibration window (stored as a band on a grid).
+    interval_resamples: int = 200
+    interval_confidence: float = 0.9
+    # Recent declarations kept in the bundle's reference scores (sampled beyond this).
+    reference_rows: int = 20_000
 
     @classmethod
     def for_settings(cls, settings: Settings) -> TrainingConfig:
@@ -247,7 +264,7 @@ def choose_view(
             held_out_raw[default],
             config.view_bootstrap,
             config.seed,
-            ece_tolerance=None,
+            relative_ece_tolerance=None,
         )["auc_pr"]
     confident = [v for v in others if share_better[v] >= config.view_confidence]
     chosen = max(confident, key=auc_pr.get) if confident else default
@@ -270,11 +287,6 @@ def calibration_support(probability: np.ndarray, y: np.ndarray, bins: int = 10) 
     }
 
 
-def level_cutoffs(probabilities: np.ndarray, shares: tuple[float, ...]) -> list[float]:
-    """Probability cut-offs for levels 2, 3, 4 from recent declarations' scores."""
-    return [float(np.quantile(probabilities, 1.0 - share)) for share in shares]
-
-
 def train_risk_model(
     features: pd.DataFrame,
     inspection_outcomes: pd.DataFrame,
@@ -285,7 +297,7 @@ def train_risk_model(
 
     ``features`` is the feature table of every declaration (from
     ``features.compute.feature_frame``); unlabelled rows of the test period set the
-    level cut-offs.
+    level cut-offs and the reference scores, and earlier rows tell which of them are new.
     """
     labelled = labelled_rows(features, inspection_outcomes, as_of)
     if labelled.empty:
@@ -293,7 +305,7 @@ def train_risk_model(
     windows = split_windows(labelled, config.window_shares)
     test = windows["test"]["declared_at"]
     recent = features[features["declared_at"].between(test.min(), test.max())]
-    return fit_windows(windows, recent, as_of, config)
+    return fit_windows(windows, recent, as_of, config, history=features)
 
 
 @dataclass(frozen=True)
@@ -340,12 +352,15 @@ def fit_windows(
     recent: pd.DataFrame,
     as_of: pd.Timestamp,
     config: TrainingConfig,
+    history: pd.DataFrame | None = None,
 ) -> TrainingResult:
     """Fit per-category models on given labelled windows.
 
     ``windows`` holds ``train``, ``early_stopping`` and ``calibration`` labelled feature
     rows, and optionally ``test`` (evaluated if present). ``recent`` are feature rows of
-    the period the model will score, labels not needed: they set the level cut-offs.
+    the period the model will score, labels not needed: they set the level cut-offs and
+    the reference scores. ``history`` are feature rows of every declaration up to then
+    (default: the windows and ``recent``), which tell a recent HS6 × origin pair's first.
     """
     encoded = EncodedWindows.encode(windows, recent, config)
     shares = level_top_shares(config.inspection_capacity)
@@ -361,8 +376,15 @@ def fit_windows(
         _training_metadata(windows, window_bounds, as_of, encoded.spec, shares, config),
     )
     if model.categories:
-        recent_overall, _ = model.overall(model.predict_proba(encoded.recent))
-        model.overall_cutoffs = level_cutoffs(recent_overall, shares)
+        probabilities = model.predict_proba(encoded.recent)
+        combined = model.combined_probability(probabilities)
+        model.overall_cutoffs = level_cutoffs(combined, shares)
+        model.metadata["overall_indistinct_levels"] = indistinct_levels(
+            model.overall_cutoffs, combined
+        )
+        if history is None:
+            history = pd.concat([*windows.values(), recent])
+        model.reference_scores = reference_scores(model, recent, probabilities, history, config)
     test_rows = windows["test"] if "test" in windows else windows["calibration"].iloc[:0]
     return TrainingResult(
         model,
@@ -380,7 +402,8 @@ def fit_category(
     shares: tuple[float, ...],
     config: TrainingConfig,
 ) -> CategoryFit:
-    """Fit one category on every view, keep one, calibrate it, refit it, set its cut-offs."""
+    """Fit one category on every view, keep one, calibrate it on its held-out scores, set
+    its interval band and its cut-offs."""
     target = f"finding_{category}"
     y = {name: frame[target].to_numpy(dtype=int) for name, frame in windows.items()}
     positives = {name: int(v.sum()) for name, v in y.items()}
@@ -404,30 +427,88 @@ def fit_category(
     }
     view, view_evidence = choose_view(held_out_raw, y["calibration"], config)
     classifier, fit_info = fits[view]
+    booster = classifier.booster_  # served: the calibrator below saw its held-out scores
     calibrator, comparison = calibration.choose(
         classifier, encoded.viewed[view]["calibration"], y["calibration"]
     )
     support = calibration_support(calibrator.apply(held_out_raw[view]), y["calibration"])
-    if config.refit:
-        parts = [(encoded.viewed[view][w], y[w]) for w in FITTED_WINDOWS]
-        classifier = refit_classifier(parts, encoded.spec.categorical_indices, fit_info, config)
-        fit_info["served_trees"] = classifier.booster_.current_iteration()
-    booster = classifier.booster_
-    metrics = {
-        **fit_info,
-        "feature_view": view,
-        **view_evidence,
-        "calibration": comparison["chosen"],
-        "positives_by_window": positives,
-    }
-    if "test" in windows:
-        raw = booster.predict(encoded.matrices["test"], raw_score=True)
-        probability = calibrator.apply(raw)
-        metrics.update(_test_metrics(windows["test"], y["test"], probability, category))
-    recent_probability = calibrator.apply(booster.predict(encoded.recent, raw_score=True))
+    recent_raw = booster.predict(encoded.recent, raw_score=True)
+    band = calibration.bootstrap_band(
+        calibrator,
+        held_out_raw[view],
+        y["calibration"],
+        calibration.band_grid(held_out_raw[view], recent_raw),
+        config.interval_resamples,
+        config.seed,
+        config.interval_confidence,
+    )
+    recent_probability = calibrator.apply(recent_raw)
     cutoffs = level_cutoffs(recent_probability, shares)
-    model = CategoryModel(category, booster, calibrator, cutoffs, metrics, support)
-    return CategoryFit(category, {"status": "scored", **metrics}, model, comparison)
+    model = CategoryModel(
+        category,
+        booster,
+        calibrator,
+        cutoffs,
+        {},
+        support,
+        band,
+        indistinct_levels(cutoffs, recent_probability),
+    )
+    model.metrics.update(
+        {
+            **fit_info,
+            "feature_view": view,
+            **view_evidence,
+            "calibration": comparison["chosen"],
+            "positives_by_window": positives,
+            "indistinct_levels": model.indistinct_levels,
+        }
+    )
+    if "test" in windows:
+        model.metrics.update(_test_metrics(windows["test"], y["test"], model, encoded, category))
+    return CategoryFit(category, {"status": "scored", **model.metrics}, model, comparison)
+
+
+def reference_scores(
+    model: RiskModel,
+    recent: pd.DataFrame,
+    probabilities: dict[str, np.ndarray],
+    history: pd.DataFrame,
+    config: TrainingConfig,
+) -> pd.DataFrame:
+    """The recent declarations' calibrated probabilities, as a disposal policy reads them.
+
+    One row per recent declaration (a reproducible sample of ``config.reference_rows``
+    beyond that): ``probability_<category>``, the consignee's Order No. 282 credit level as
+    of the declaration (None: unrated), ``low_support`` (the Art. 16 flag of a decision: a
+    new consignee, an HS6 × origin pair first declared then, or a calibration bin with
+    fewer than ``MIN_BIN_SUPPORT`` held-out rows) and ``hs_code``.
+    """
+    table = recent[["declaration_id", "item_no", "declared_at"]].reset_index(drop=True)
+    table["hs_code"] = recent["hs_code"].to_numpy() if "hs_code" in recent else None
+    names = dict(enumerate(CREDIT_LEVELS))
+    table["consignee_credit_level"] = [
+        names.get(int(v)) if v == v else None for v in recent["consignee_credit_level"]
+    ]
+    sparse = np.zeros(len(table), dtype=bool)
+    for category, probability in probabilities.items():
+        table[f"probability_{category}"] = probability
+        support = model.categories[category].calibration_support(probability)
+        sparse |= support < MIN_BIN_SUPPORT
+    new_consignee = (recent["consignee_declarations_total"] == 0).to_numpy()
+    table["low_support"] = new_consignee | first_of_hs6_origin(recent, history) | sparse
+    if len(table) > config.reference_rows:
+        table = table.sample(config.reference_rows, random_state=config.seed).sort_index()
+    return table.reset_index(drop=True)
+
+
+def first_of_hs6_origin(recent: pd.DataFrame, history: pd.DataFrame) -> np.ndarray:
+    """Whether no declaration of the same HS subheading and origin came before each recent
+    one (the novelty ``models.assessment.novelty_reasons`` reads from the entity state)."""
+    key = ["hs6_number", "origin_country"]
+    first = history.groupby(key, dropna=False, sort=False)["declared_at"].min().rename("first")
+    seen = recent[key].merge(first, left_on=key, right_index=True, how="left")["first"]
+    return ~(seen < recent["declared_at"]).to_numpy()
 
 
 def _training_metadata(
@@ -450,14 +531,29 @@ def _training_metadata(
         "inspection_capacity": config.inspection_capacity,
         "level_top_shares": list(shares),
         "seed": config.seed,
-        "served_model_fitted_on": (list(FITTED_WINDOWS) if config.refit else ["train"]),
+        "served_model_fitted_on": list(SERVED_FIT_WINDOWS) if config.refit else ["train"],
+        "calibrated_on": "calibration",
+        "interval": {
+            "confidence": config.interval_confidence,
+            "resamples": config.interval_resamples,
+        },
     }
 
 
 def _test_metrics(
-    test: pd.DataFrame, y: np.ndarray, probability: np.ndarray, category: str
+    test: pd.DataFrame,
+    y: np.ndarray,
+    model: CategoryModel,
+    encoded: EncodedWindows,
+    category: str,
 ) -> dict:
+    """The served model on the test window: classification, calibration relative to the
+    base rate (``classification_report``) and the interval's held-out coverage."""
+    raw = model.booster.predict(encoded.matrices["test"], raw_score=True)
+    probability = model.calibrator.apply(raw)
     metrics = classification_report(y, probability)
+    _, low, high = model.uncertainty(raw, probability)
+    metrics.update(interval_coverage(y, probability, low, high))
     random_rows = (test["selection_reason"] == "random").to_numpy()
     if 0 < y[random_rows].sum() < random_rows.sum():
         metrics["random_sample"] = classification_report(y[random_rows], probability[random_rows])

@@ -121,7 +121,8 @@ ALERT_RULE = (
     "PSI ≥ {score_psi_alert} and KS p < {alpha}/categories; or a column's null rate moved by "
     "≥ {null_rate_alert} or ≥ {out_of_contract_alert} of its rows broke the contract; or "
     "matured outcomes left the calibration band — |z| ≥ {calibration_z_alert} and "
-    "observed/expected beyond ×{calibration_ratio_alert}. Ages and all-history counts are "
+    "observed / expected findings (O/E) beyond ×{calibration_ratio_alert}. Ages and "
+    "all-history counts are "
     "reported, not assessed."
 )
 
@@ -247,8 +248,10 @@ def outcome_signals(outcomes: list[OutcomePerformance], t: Thresholds) -> list[S
         )
         if abs(o.calibration_z) >= t.calibration_z_alert and outside:
             detail = (
-                f"{o.positives} findings vs {o.expected_positives:.1f} expected on "
-                f"{o.matured} matured labels (z={o.calibration_z:+.1f}); {o.pending} pending"
+                f"O/E {ratio:.2f} (95 % {o.observed_to_expected_low:.2f}–"
+                f"{o.observed_to_expected_high:.2f}): {o.positives} findings vs "
+                f"{o.expected_positives:.1f} expected on {o.matured} matured labels "
+                f"(z={o.calibration_z:+.1f}); {o.pending} pending"
             )
             signals.append(Signal("outcome", o.category, "alert", detail))
     return signals

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from models.metrics import expected_calibration_error
+from models.metrics import expected_calibration_error, observed_expected, relative_ece
 from reassessment.drift_statistics import (
     categorical_counts,
     level_changes,
@@ -241,9 +241,12 @@ class OutcomePerformance:
     pending: int
     positives: int
     expected_positives: float  # Σ probability over matured labels
-    observed_to_expected: float
+    observed_to_expected: float  # O/E, as ``models.metrics.observed_expected`` defines it
+    observed_to_expected_low: float  # its 95 % Poisson interval
+    observed_to_expected_high: float
     calibration_z: float  # (observed − expected) / sd of a sum of Bernoullis
     ece: float
+    ece_relative: float  # ECE / the matured labels' base rate
     flagged_matured: int
     flagged_hits: int
     precision_at_rate: float  # among flagged, matured labels only
@@ -272,8 +275,8 @@ def outcome_performance(
     known = np.asarray(matured, dtype=bool)
     flagged = p >= cutoff
     pk, yk = p[known], y[known]
-    expected = float(pk.sum())
-    observed = float(yk.sum())
+    ratio = observed_expected(yk, pk)
+    expected, observed = ratio["expected"], ratio["observed"]
     sd = float(np.sqrt(np.sum(pk * (1 - pk))))
     hits = int(yk[flagged[known]].sum())
     n_flag_known = int((flagged & known).sum())
@@ -285,9 +288,12 @@ def outcome_performance(
         pending=int((~known).sum()),
         positives=int(observed),
         expected_positives=expected,
-        observed_to_expected=observed / expected if expected > 0 else float("nan"),
+        observed_to_expected=ratio["observed_to_expected"],
+        observed_to_expected_low=ratio["observed_to_expected_low"],
+        observed_to_expected_high=ratio["observed_to_expected_high"],
         calibration_z=(observed - expected) / sd if sd > 0 else 0.0,
         ece=expected_calibration_error(yk, pk) if len(yk) else float("nan"),
+        ece_relative=relative_ece(yk, pk) if len(yk) else float("nan"),
         flagged_matured=n_flag_known,
         flagged_hits=hits,
         precision_at_rate=hits / n_flag_known if n_flag_known else float("nan"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.metrics import expected_calibration_error
+from models.metrics import expected_calibration_error, observed_expected, relative_ece
 from sources.contracts import CREDIT_LEVELS, FINDING_COLUMNS, SELECTION_REASONS
 
 UNRATED = "unrated"
@@ -142,11 +142,13 @@ def _calibration(matured: pd.DataFrame) -> dict[str, dict]:
         known = ~np.isnan(p)
         y = matured[f"finding_{category}"].to_numpy(dtype=float)[known]
         p = p[known]
+        ratio = observed_expected(y, p)
         out[category] = {
             "labels": len(y),
-            "observed": int(y.sum()),
-            "expected": float(p.sum()),
+            **ratio,
+            "observed": int(ratio["observed"]),
             "ece": expected_calibration_error(y, p) if len(y) else float("nan"),
+            "ece_relative": relative_ece(y, p) if len(y) else float("nan"),
         }
     return out
 
@@ -173,5 +175,6 @@ def summary_rows(windows: list[dict]) -> list[dict]:
             row[f"ece_{category}"] = entry["ece"]
             row[f"observed_{category}"] = entry["observed"]
             row[f"expected_{category}"] = entry["expected"]
+            row[f"observed_to_expected_{category}"] = entry["observed_to_expected"]
         rows.append(row)
     return rows

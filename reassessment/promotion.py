@@ -12,9 +12,10 @@ time-ordered split would).
 :func:`decide` is the promotion gate, documented in ``docs/monitoring.md``: a challenger
 is promoted only if it scores every category the champion scores, is better on the mean
 AUC-PR of the categories with enough positives in the window, is not significantly worse
-on any of them in ranking (AUC-PR) or calibration (ECE) — paired bootstrap. The first
-training's champion gate (:func:`promote_if_better`) applies it too, on the
-new version's test window.
+on any of them in ranking (AUC-PR) or calibration relative to the base rate (ECE / base
+rate) — paired bootstrap —, and keeps observed / expected findings inside the band wherever
+the champion does. The first training's champion gate (:func:`promote_if_better`) applies
+it too, on the new version's test window.
 """
 
 from __future__ import annotations
@@ -162,7 +163,8 @@ class GateConfig:
     min_gain: float  # the challenger's mean AUC-PR must exceed the champion's by more
     min_positives: int  # positives a category needs in the window to be compared
     worse_confidence: float  # a category is "significantly worse" at this confidence
-    ece_tolerance: float  # ECE rise that matters; smaller ones are not "worse"
+    relative_ece_tolerance: float  # rise of ECE / base rate that matters
+    observed_expected_band: tuple[float, float]  # O/E a well-calibrated model stays within
     seed: int
     bootstrap: int = 200  # paired resamples for the per-category guardrail
 
@@ -173,7 +175,11 @@ class GateConfig:
             min_gain=settings.gate_min_gain,
             min_positives=settings.gate_min_positives,
             worse_confidence=settings.gate_worse_confidence,
-            ece_tolerance=settings.gate_ece_tolerance,
+            relative_ece_tolerance=settings.gate_relative_ece_tolerance,
+            observed_expected_band=(
+                settings.gate_observed_expected_min,
+                settings.gate_observed_expected_max,
+            ),
             seed=settings.seed,
         )
 
@@ -235,6 +241,7 @@ def decide(
         }
     )
     checks += no_category_worse_checks(per_category, gated, gate)
+    checks.append(observed_expected_check(per_category, gated, gate))
     promote = all(c["passed"] for c in checks)
     return GateDecision(
         promote, GATE_METRIC, champion_score, challenger_score, gated, checks, per_category
@@ -258,7 +265,17 @@ def side_by_side(
         for name, probabilities in (("champion", champion_p), ("challenger", challenger_p)):
             if category in probabilities:
                 report = classification_report(y, probabilities[category])
-                entry[name] = {k: report[k] for k in ("auc_pr", "auc_roc", "ece", "brier")}
+                entry[name] = {
+                    k: report[k]
+                    for k in (
+                        "auc_pr",
+                        "auc_roc",
+                        "ece",
+                        "ece_relative",
+                        "observed_to_expected",
+                        "brier",
+                    )
+                }
                 entry[name]["precision_at_5"] = report["precision_at"]["5"]
         both = category in champion_p and category in challenger_p
         enough = gate.min_positives <= y.sum() < len(y)
@@ -270,7 +287,7 @@ def side_by_side(
                 challenger_p[category],
                 gate.bootstrap,
                 gate.seed,
-                gate.ece_tolerance,
+                gate.relative_ece_tolerance,
             )
         per_category[category] = entry
     return per_category
@@ -291,12 +308,13 @@ def coverage_check(champion: RiskModel, challenger: RiskModel) -> dict:
 def no_category_worse_checks(
     per_category: dict[str, dict], gated: list[str], gate: GateConfig
 ) -> list[dict]:
-    """No gated category significantly worse in ranking (AUC-PR) or calibration (ECE)."""
+    """No gated category significantly worse in ranking (AUC-PR) or in calibration relative
+    to the base rate (ECE / base rate, beyond the tolerance)."""
     confidence = gate.worse_confidence
     checks = []
     for metric, words in (
         ("auc_pr", "ranking (AUC-PR)"),
-        ("ece", f"calibration (ECE + {gate.ece_tolerance})"),
+        ("ece_relative", f"calibration (ECE / base rate + {gate.relative_ece_tolerance})"),
     ):
         worse = [c for c in gated if per_category[c]["p_challenger_worse"][metric] >= confidence]
         checks.append(
@@ -310,6 +328,38 @@ def no_category_worse_checks(
             }
         )
     return checks
+
+
+def observed_expected_check(
+    per_category: dict[str, dict], gated: list[str], gate: GateConfig
+) -> dict:
+    """No gated category whose observed / expected findings leave the band under the
+    challenger while they are inside it under the champion. Both models meet the same
+    findings, so the ratios differ only by what each model expected."""
+    low, high = gate.observed_expected_band
+
+    def inside(ratio: float) -> bool:
+        return low <= ratio <= high
+
+    left = [
+        c
+        for c in gated
+        if inside(per_category[c]["champion"]["observed_to_expected"])
+        and not inside(per_category[c]["challenger"]["observed_to_expected"])
+    ]
+    detail = ", ".join(
+        f"{c} {per_category[c]['challenger']['observed_to_expected']:.2f} (champion "
+        f"{per_category[c]['champion']['observed_to_expected']:.2f})"
+        for c in left
+    )
+    return {
+        "check": "observed / expected",
+        "passed": not left,
+        "reason": f"no category's observed / expected findings leave {low}–{high} where the "
+        "champion's are inside"
+        if not left
+        else f"observed / expected outside {low}–{high} where the champion's are inside: " + detail,
+    }
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,18 @@ from fastapi import APIRouter
 from serving.dependencies import AppSettings, Holder, ServedModel
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
-REPORTED_TEST_METRICS = ("auc_roc", "auc_pr", "ece", "brier", "precision_at")
+REPORTED_TEST_METRICS = (
+    "auc_roc",
+    "auc_pr",
+    "ece",
+    "ece_relative",
+    "observed_to_expected",
+    "observed_to_expected_low",
+    "observed_to_expected_high",
+    "interval_coverage",
+    "brier",
+    "precision_at",
+)
 
 
 @router.get("/model")
@@ -27,6 +38,7 @@ def model_info(loaded: ServedModel, holder: Holder, settings: AppSettings) -> di
         "categories": {
             c: {
                 "level_cutoffs": m.level_cutoffs,
+                "indistinct_levels": m.indistinct_levels,
                 "calibration": m.calibrator.method,
                 "test_metrics": {k: m.metrics.get(k) for k in REPORTED_TEST_METRICS},
             }

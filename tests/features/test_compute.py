@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.compute import build_entity_state, compute_features, feature_frame
+from features.compute import FRAME_COLUMNS, build_entity_state, compute_features, feature_frame
 from features.definitions import FEATURE_NAMES, FEATURES, FEATURES_BY_NAME
 from features.entities import AGGREGATES, GOODS_ITEM, LOOKUPS, Aggregate
 from features.inputs import columns_from_records, declaration_columns
@@ -19,7 +19,7 @@ from sources.contracts import CONTRACTS, conform
 
 
 def test_compute_returns_exactly_the_catalogue(small_features):
-    assert list(small_features.columns[3:]) == list(FEATURE_NAMES)
+    assert list(small_features.columns) == [*FRAME_COLUMNS, *FEATURE_NAMES]
     assert len({f.name for f in FEATURES}) == len(FEATURES)
     assert all(f.label and f.description for f in FEATURES)
 

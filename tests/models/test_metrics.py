@@ -6,7 +6,10 @@ import pytest
 from models.metrics import (
     classification_report,
     expected_calibration_error,
+    interval_coverage,
+    observed_expected,
     precision_recall_at,
+    relative_ece,
     value_captured_at,
 )
 
@@ -38,6 +41,52 @@ def test_expected_calibration_error_by_hand():
     # bin 0: mean p 0.05, observed 0.5 → |0.45| × 2; bin 9: mean p 0.9667, observed 1 → × 3
     expected = (2 * 0.45 + 3 * abs(1 - (0.95 + 0.95 + 1.0) / 3)) / 5
     assert expected_calibration_error(y, p) == pytest.approx(expected)
+
+
+def test_relative_ece_shows_what_a_small_absolute_ece_hides():
+    # base rate 1 %, every probability 5 %: a five-fold over-prediction
+    y = np.zeros(1000)
+    y[:10] = 1
+    p = np.full(1000, 0.05)
+    assert expected_calibration_error(y, p) == pytest.approx(0.04)  # looks small
+    assert relative_ece(y, p) == pytest.approx(4.0)
+    assert np.isnan(relative_ece(np.zeros(10), np.full(10, 0.1)))  # no base rate
+
+
+def test_observed_expected_with_its_poisson_interval():
+    y = np.zeros(1000)
+    y[:10] = 1
+    report = observed_expected(y, np.full(1000, 0.05))
+    assert (report["observed"], report["expected"]) == (10.0, pytest.approx(50.0))
+    assert report["observed_to_expected"] == pytest.approx(0.2)
+    # exact (Garwood) 95 % interval of a Poisson mean given 10 events: 4.795 to 18.39
+    assert report["observed_to_expected_low"] == pytest.approx(4.7954 / 50, abs=1e-5)
+    assert report["observed_to_expected_high"] == pytest.approx(18.390 / 50, abs=1e-5)
+    none = observed_expected(np.zeros(5), np.full(5, 0.2))
+    assert none["observed_to_expected"] == 0.0 and none["observed_to_expected_low"] == 0.0
+    assert np.isnan(observed_expected(np.zeros(3), np.zeros(3))["observed_to_expected"])
+    report = classification_report(y, np.full(1000, 0.05))
+    assert report["observed_to_expected"] == pytest.approx(0.2)
+    assert report["ece_relative"] == pytest.approx(4.0)
+
+
+def test_interval_coverage_counts_groups_whose_findings_the_intervals_allow():
+    p = np.repeat([0.1, 0.2], 100)
+    y = np.zeros(200)
+    y[:10] = 1  # group of p = 0.1: 10 findings
+    y[100:130] = 1  # group of p = 0.2: 30 findings
+    low, high = p - 0.05, p + 0.05
+    # allowed counts: 5-15 (10 found: covered), 15-25 (30 found: not covered, and its 90 %
+    # Poisson interval, 21.6-40.7, overlaps 15-25: consistent)
+    coverage = interval_coverage(y, p, low, high, groups=2)
+    assert coverage["interval_groups"] == 2.0
+    assert coverage["interval_coverage"] == 0.5 and coverage["interval_consistency"] == 1.0
+    # findings drawn from p itself: Binomial(100, 0.1) within 5-15 about 95 % of the time,
+    # Binomial(100, 0.2) within 15-25 about 85 %
+    assert coverage["interval_coverage_if_exact"] == pytest.approx(0.90, abs=0.04)
+    # a point "interval" at a wrong probability is neither covered nor consistent
+    far = interval_coverage(y, p, p * 4, p * 4, groups=2)
+    assert far["interval_coverage"] == far["interval_consistency"] == 0.0
 
 
 def test_value_captured_at():

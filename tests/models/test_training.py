@@ -1,23 +1,31 @@
-"""Tree size follows the evidence; refits see the early-stopping and calibration rows;
-a category leaves the default feature view only for one confidently better on held-out
-findings."""
+"""Tree size follows the evidence; the served trees are those their calibrator was fitted
+on; a category leaves the default feature view only for one confidently better on held-out
+findings; cut-offs and reference scores come from the test period's declarations."""
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from config.settings import Settings
 from features.definitions import FEATURE_VIEWS
 from features.spec import FeatureSpec
+from models.bundle import REFERENCE_SCORES_FILE, RiskModel
+from models.calibration import extract, fit_sklearn
 from models.training import (
     TrainingConfig,
     choose_view,
     fit_classifier,
     labelled_rows,
     num_leaves,
+    reference_scores,
+    split_windows,
     train_risk_model,
     view_matrix,
 )
+from sources.contracts import CREDIT_LEVELS
 
 
 @pytest.mark.parametrize(
@@ -41,6 +49,20 @@ def _rows(rng, n):
     return X, y
 
 
+class RawScore(ClassifierMixin, BaseEstimator):
+    """A fitted "model" whose raw score (log-odds) is the first column of X."""
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def decision_function(self, X):
+        return np.asarray(X, dtype=float)[:, 0]
+
+    def predict(self, X):
+        return (self.decision_function(X) > 0).astype(int)
+
+
 def _rows_seen(booster) -> int:
     trees = booster.trees_to_dataframe()
     return int(trees.loc[(trees["tree_index"] == 0) & (trees["node_depth"] == 1), "count"].iloc[0])
@@ -61,60 +83,148 @@ def test_refit_uses_train_and_early_stopping_rows_with_scaled_trees():
     assert "refit_trees" not in info and _rows_seen(plain.booster_) == 3000
 
 
-def test_served_model_is_fitted_on_every_window_before_test_with_a_held_out_calibrator(
-    small_features, small_sources
-):
-    config = TrainingConfig(lgbm_params={**TrainingConfig().lgbm_params, **NO_BAGGING})
-    outcomes = small_sources["inspection_outcomes"]
-    result = train_risk_model(small_features, outcomes, outcomes["outcome_known_at"].max(), config)
-    assert result.model.categories
-    assert result.model.metadata["served_model_fitted_on"] == [
-        "train",
-        "early_stopping",
-        "calibration",
-    ]
-    rows = result.model.metadata["rows"]
-    before_test = rows["train"] + rows["early_stopping"] + rows["calibration"]
-    for category, model in result.model.categories.items():
-        metrics = result.report[category]
-        assert metrics["served_trees"] == max(
-            1, round(metrics["best_iteration"] * before_test / rows["train"])
-        )
-        assert _rows_seen(model.booster) == before_test
-        # Bin support describes held-out scores: every calibration row counted once.
-        assert sum(model.support["counts"]) == rows["calibration"]
-    test_start = pd.Timestamp(result.windows["test"][0])
-    assert pd.Timestamp(result.windows["calibration"][1]) < test_start
-
-
-def test_level_cutoffs_split_the_test_periods_declarations_at_the_capacity(
-    small_features, small_sources
-):
-    """Cut-offs: the quantiles of every declaration of the test period (inspected or not)
-    at 1 - 4c, 1 - c, 1 - c/5, per category and for the combined probability."""
-    outcomes = small_sources["inspection_outcomes"]
+@pytest.fixture(scope="module")
+def trained(small_features, small_sources):
+    """One training on the small data, at a capacity that is not the default."""
     config = TrainingConfig.for_settings(Settings(inspection_capacity=0.04))
-    result = train_risk_model(small_features, outcomes, outcomes["outcome_known_at"].max(), config)
+    outcomes = small_sources["inspection_outcomes"]
+    as_of = outcomes["outcome_known_at"].max()
+    return train_risk_model(small_features, outcomes, as_of, config), config
+
+
+def test_the_served_booster_is_the_one_its_calibrator_was_fitted_on(
+    trained, small_features, small_sources
+):
+    result, config = trained
+    model = result.model
+    assert model.categories
+    assert model.metadata["served_model_fitted_on"] == ["train", "early_stopping"]
+    rows = model.metadata["rows"]
+    as_of = pd.Timestamp(model.metadata["as_of"])
+    labelled = labelled_rows(small_features, small_sources["inspection_outcomes"], as_of)
+    calibration_rows = split_windows(labelled, config.window_shares)["calibration"]
+    assert len(calibration_rows) == rows["calibration"]
+    lo, hi = (pd.Timestamp(t) for t in result.windows["calibration"])
+    matrix = model.spec.encode(calibration_rows)
+    for category, category_model in model.categories.items():
+        metrics = result.report[category]
+        fitted_rows = rows["train"] + rows["early_stopping"]
+        assert metrics["refit_trees"] == max(
+            1, round(metrics["best_iteration"] * fitted_rows / rows["train"])
+        )
+        # served: the train + early-stopping refit, not one refitted again on more rows
+        assert category_model.booster.current_iteration() == metrics["refit_trees"]
+        # The calibrator is the chosen method fitted on the served booster's own scores of
+        # the calibration window (which it never saw): refitting it there gives it back.
+        raw = category_model.booster.predict(matrix, raw_score=True)
+        y = calibration_rows[f"finding_{category}"].to_numpy(dtype=int)
+        refitted = extract(
+            fit_sklearn(RawScore().fit(raw, y), raw[:, None], y, category_model.calibrator.method)
+        )
+        grid = np.linspace(raw.min() - 1, raw.max() + 1, 50)
+        np.testing.assert_allclose(
+            category_model.calibrator.apply(grid), refitted.apply(grid), rtol=1e-6, atol=1e-9
+        )
+        # Bin support describes held-out scores: every calibration row counted once.
+        assert sum(category_model.support["counts"]) == rows["calibration"]
+        assert category_model.band.resamples == config.interval_resamples
+        for key in ("observed_to_expected", "ece_relative", "interval_coverage"):
+            assert key in metrics, key
+    test_start = pd.Timestamp(result.windows["test"][0])
+    assert hi < test_start and lo < hi
+
+
+def test_level_cutoffs_split_the_test_periods_declarations_at_the_capacity(trained, small_features):
+    """Cut-offs: per category and for the combined probability, the lowest score of the
+    test period's declarations (inspected or not) with at most 4c, c and c/5 of them
+    strictly above it; ties at a cut-off stay below."""
+    result, config = trained
     lo, hi = (pd.Timestamp(t) for t in result.windows["test"])
     recent = small_features[small_features["declared_at"].between(lo, hi)]
     assert len(recent) > 4 * len(result.test_features)  # not only the labelled rows
     model = result.model
     probabilities = model.predict_proba(model.spec.encode(recent))
-    scored = {**probabilities, "overall": model.overall(probabilities)[0]}
+    scored = {**probabilities, "overall": model.combined_probability(probabilities)}
     cutoffs = {name: m.level_cutoffs for name, m in model.categories.items()}
     cutoffs["overall"] = model.overall_cutoffs
     capacity = config.inspection_capacity
     shares = (4 * capacity, capacity, capacity / 5)  # levels ≥ 2, ≥ 3, 4
-    assert model.categories
     for name, probability in scored.items():
         assert len(np.unique(probability)) > 100, name  # else any rows give the same cut-offs
-        assert cutoffs[name] == np.quantile(probability, [1 - s for s in shares]).tolist(), name
-        # Each cut-off splits the period at its share: scores tied at a cut-off take the
-        # higher level, so the share at or above may exceed it by the ties, never fall short.
-        n = len(probability)
+        assert cutoffs[name] == sorted(cutoffs[name]) and min(cutoffs[name]) >= 0, name
         for cutoff, share in zip(cutoffs[name], shares, strict=True):
-            assert (probability > cutoff).mean() - 1 / n <= share, name
-            assert share <= (probability >= cutoff).mean() + 1 / n, name
+            assert cutoff in probability or cutoff == 0.0, name  # an observed score
+            assert (probability > cutoff).mean() <= share, name  # never past the share
+            # and no lower cut-off would do: one more declaration would pass the share
+            assert cutoff == 0.0 or (probability >= cutoff).mean() > share, name
+    for name, m in model.categories.items():
+        levels = m.level(probabilities[name])
+        assert m.indistinct_levels == [k for k in (2, 3, 4) if not (levels == k).any()]
+
+
+def test_reference_scores_are_the_recent_declarations_as_scored(trained, small_features):
+    result, config = trained
+    model = result.model
+    table = model.reference_scores
+    lo, hi = (pd.Timestamp(t) for t in result.windows["test"])
+    recent = small_features[small_features["declared_at"].between(lo, hi)]
+    assert len(table) == len(recent) <= config.reference_rows
+    assert list(table.columns) == [
+        "declaration_id",
+        "item_no",
+        "declared_at",
+        "hs_code",
+        "consignee_credit_level",
+        *(f"probability_{c}" for c in model.categories),
+        "low_support",
+    ]
+    rows = recent.merge(table[["declaration_id", "item_no"]], on=["declaration_id", "item_no"])
+    probabilities = model.predict_proba(model.spec.encode(rows))
+    for category, probability in probabilities.items():
+        np.testing.assert_allclose(table[f"probability_{category}"], probability)
+    assert set(table["consignee_credit_level"].dropna()) <= set(CREDIT_LEVELS)
+    ordinal = rows["consignee_credit_level"]
+    named = table["consignee_credit_level"]
+    assert (named.isna() == ordinal.isna()).all()
+    assert (named[ordinal == 0] == "advanced_certified").all()
+    assert (named[ordinal == 4] == "seriously_dishonest").all()
+    assert table["low_support"].dtype == bool
+    new_consignee = (rows["consignee_declarations_total"] == 0).to_numpy()
+    assert table["low_support"][new_consignee].all() and not table["low_support"].all()
+    assert table["hs_code"].str.fullmatch(r"\d{6,10}").all()
+
+
+def test_reference_scores_are_capped_by_a_reproducible_sample(trained, small_features):
+    result, config = trained
+    model = result.model
+    lo, hi = (pd.Timestamp(t) for t in result.windows["test"])
+    recent = small_features[small_features["declared_at"].between(lo, hi)]
+    probabilities = model.predict_proba(model.spec.encode(recent))
+    capped = replace(config, reference_rows=100)
+    first = reference_scores(model, recent, probabilities, small_features, capped)
+    again = reference_scores(model, recent, probabilities, small_features, capped)
+    assert len(first) == 100 and first["declared_at"].is_monotonic_increasing
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_the_bundle_round_trips_with_band_levels_and_reference_scores(trained, tmp_path):
+    model = trained[0].model
+    loaded = RiskModel.load(model.save(tmp_path / "bundle"))
+    pd.testing.assert_frame_equal(loaded.reference_scores, model.reference_scores)
+    assert loaded.overall_cutoffs == model.overall_cutoffs
+    matrix = model.spec.encode(trained[0].test_features)
+    for category, original in model.categories.items():
+        copy = loaded.categories[category]
+        assert copy.band == original.band and copy.level_cutoffs == original.level_cutoffs
+        assert copy.indistinct_levels == original.indistinct_levels
+        raw = original.booster.predict(matrix, raw_score=True)
+        p = original.calibrator.apply(raw)
+        for a, b in zip(copy.uncertainty(raw, p), original.uncertainty(raw, p), strict=True):
+            np.testing.assert_array_equal(a, b)
+    # a bundle saved before reference scores existed still loads, with an empty table
+    (tmp_path / "bundle" / REFERENCE_SCORES_FILE).unlink()
+    older = RiskModel.load(tmp_path / "bundle")
+    assert isinstance(older.reference_scores, pd.DataFrame) and older.reference_scores.empty
 
 
 def _unused(model, spec, view) -> list[str]:

@@ -8,6 +8,7 @@ import pytest
 
 from config.settings import Settings
 from features.definitions import FEATURES_BY_NAME
+from models.metrics import poisson_interval
 from reassessment import alert_policy, drift_measures, drift_statistics
 from sources.contracts import DECLARATIONS
 
@@ -91,6 +92,13 @@ def test_outcome_performance_separates_matured_from_pending():
     assert (result.matured, result.pending) == (4, 2)
     assert result.positives == 1  # the pending finding is not known yet
     assert result.expected_positives == pytest.approx(0.9 + 0.8 + 0.1 + 0.05)
+    # O/E as models.metrics defines it, with the exact Poisson interval of one finding
+    assert result.observed_to_expected == pytest.approx(1 / 1.85)
+    low, high = poisson_interval(1)
+    assert (result.observed_to_expected_low, result.observed_to_expected_high) == (
+        pytest.approx(low / 1.85),
+        pytest.approx(high / 1.85),
+    )
     assert (result.flagged_matured, result.flagged_hits) == (2, 1)
     assert result.precision_at_rate == pytest.approx(0.5)
     # expected precision among flagged pending items = their mean probability
@@ -182,12 +190,16 @@ def test_alert_rule_scores_quality_and_outcomes():
     assert alert_policy.assess([], [], [nulls], [], [], t, 1000).alert_signals == [
         "quality:hs_code.nulls"
     ]
+    # category, matured, pending, findings, expected, O/E and its interval, z, ECE, ECE / base
+    # rate, then the flagged counts and precisions
     under = drift_measures.OutcomePerformance(
-        "ipr", 300, 50, 20, 6.0, 20 / 6, 5.7, 0.02, 10, 4, 0.4, 3, 0.3, 0.4
+        "ipr", 300, 50, 20, 6.0, 20 / 6, 2.0, 5.1, 5.7, 0.02, 0.3, 10, 4, 0.4, 3, 0.3, 0.4
     )
-    assert alert_policy.assess([], [], [], [under], [], t, 1000).alert_signals == ["outcome:ipr"]
+    outcome = alert_policy.assess([], [], [], [under], [], t, 1000)
+    assert outcome.alert_signals == ["outcome:ipr"]
+    assert "O/E 3.33 (95 % 2.00–5.10): 20 findings vs 6.0 expected" in str(outcome.to_dict())
     close = drift_measures.OutcomePerformance(
-        "ipr", 300, 50, 8, 6.0, 8 / 6, 0.8, 0.02, 10, 4, 0.4, 3, 0.3, 0.4
+        "ipr", 300, 50, 8, 6.0, 8 / 6, 0.6, 2.6, 0.8, 0.02, 0.3, 10, 4, 0.4, 3, 0.3, 0.4
     )
     assert not alert_policy.assess([], [], [], [close], [], t, 1000).alert
 

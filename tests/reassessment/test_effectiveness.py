@@ -95,8 +95,12 @@ def test_calibration_against_given_probabilities():
     assert (revenue["labels"], revenue["observed"]) == (5, 2)
     assert revenue["expected"] == pytest.approx(1.25)
     assert revenue["ece"] == pytest.approx(abs(2 / 5 - 0.25))
+    assert revenue["ece_relative"] == pytest.approx(abs(2 / 5 - 0.25) / (2 / 5))
+    assert revenue["observed_to_expected"] == pytest.approx(2 / 1.25)
+    assert revenue["observed_to_expected_low"] < 1 < revenue["observed_to_expected_high"]
     row = summary_rows([march])[0]
     assert row["hit_rate_rule"] == pytest.approx(2 / 3) and row["observed_revenue"] == 2
+    assert row["observed_to_expected_revenue"] == pytest.approx(1.6)
 
 
 def test_weekly_windows_and_declarations_after_the_as_of_are_ignored():

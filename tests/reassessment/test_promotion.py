@@ -93,7 +93,31 @@ def test_better_ranking_with_worse_calibration_is_refused():
     decision = promotion.decide(champion, overconfident, rows, GATE)
     assert decision.challenger_score > decision.champion_score
     assert not decision.promote
-    assert any("calibration (ECE + 0.01) significantly worse" in r for r in decision.reasons)
+    assert any(
+        "calibration (ECE / base rate + 0.5) significantly worse on revenue, ipr" in r
+        for r in decision.reasons
+    )
+    assert any(r.startswith("FAIL: observed / expected outside") for r in decision.reasons)
+
+
+def test_a_challenger_leaving_the_observed_expected_band_is_refused():
+    # Ranks perfectly but expects 35 % too many findings: O/E about 0.74 where the weaker
+    # champion's is about 1. ECE / base rate rises less than the tolerance, so only the
+    # band refuses it; a band wide enough to hold 0.74 lets it through.
+    rows, p, rng = _world(6)
+    champion = FixedModel({c: _weaker(v, rng) for c, v in p.items()})
+    challenger = FixedModel({c: np.minimum(v * 1.35, 1.0) for c, v in p.items()})
+    decision = promotion.decide(champion, challenger, rows, GATE)
+    assert decision.challenger_score > decision.champion_score
+    failed = [r for r in decision.reasons if r.startswith("FAIL")]
+    assert len(failed) == 1 and "observed / expected outside 0.8–1.25" in failed[0]
+    assert "revenue 0.74 (champion 1.00)" in failed[0]
+    for category, entry in decision.per_category.items():
+        y = rows[f"finding_{category}"].to_numpy()
+        expected = challenger.predict_proba(rows.index.to_numpy())[category].sum()
+        assert entry["challenger"]["observed_to_expected"] == pytest.approx(y.sum() / expected)
+    wide = replace(GATE, observed_expected_band=(0.5, 2.0))
+    assert promotion.decide(champion, challenger, rows, wide).promote
 
 
 def test_a_calibration_change_below_the_tolerance_does_not_block_a_better_ranking():
@@ -102,7 +126,7 @@ def test_a_calibration_change_below_the_tolerance_does_not_block_a_better_rankin
     rows, p, rng = _world(5)
     champion = FixedModel({c: _weaker(v, rng) for c, v in p.items()})
     challenger = FixedModel({c: np.minimum(v * 1.1, 1.0) for c, v in p.items()})
-    strict = replace(GATE, ece_tolerance=0.0)
+    strict = replace(GATE, relative_ece_tolerance=0.0)
     assert not promotion.decide(champion, challenger, rows, strict).promote
     decision = promotion.decide(champion, challenger, rows, GATE)
     assert decision.promote, decision.reasons
