@@ -31,7 +31,7 @@ from features.entities import (
 from features.inputs import ResolvedDeclarations
 from features.state import EntityState
 from models.decision import Severity, Trend
-from sources.contracts import RISK_CATEGORIES
+from sources.contracts import CREDIT_LEVELS, RISK_CATEGORIES
 
 # Weight of a violation per category (1 = gravest), for severity of non-revenue risks.
 # Prohibited goods and public health threaten lives directly; biosecurity and food safety
@@ -141,6 +141,15 @@ NOVELTY: tuple[tuple[Aggregate, str], ...] = (
     (DECLARATION_COUNTS[CONSIGNEE], "new consignee: no earlier declaration"),
     (UNIT_VALUES[HS6_ORIGIN], "HS subheading × origin never declared before"),
 )
+
+
+def credit_level_names(ordinal: np.ndarray) -> np.ndarray:
+    """The feature ``consignee_credit_level`` (0 advanced certified … 4 seriously dishonest,
+    NaN without a record) as Order No. 282 level names (None without a record)."""
+    names = np.array([*CREDIT_LEVELS, None], dtype=object)
+    values = np.asarray(ordinal, dtype=float)
+    index = np.where(np.isnan(values), len(CREDIT_LEVELS), np.nan_to_num(values)).astype(int)
+    return names[index]
 
 
 def novelty_reasons(

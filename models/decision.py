@@ -114,3 +114,7 @@ class Decision(_Trusted):
         description="Categories without a model and why (e.g. too few labels)."
     )
     reasons_unit: str
+    consignee_credit_level: str | None = Field(
+        description="The consignee's Order No. 282 credit level as of the declaration (none "
+        "without a credit record), which the disposal policy weighs (Art. 12)."
+    )

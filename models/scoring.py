@@ -20,11 +20,27 @@ import pandas as pd
 from features.compute import compute_features
 from features.inputs import ResolvedDeclarations, columns_from_records, declaration_columns
 from features.state import EntityState
-from models.assessment import MIN_BIN_SUPPORT, novelty_reasons, segment_trends, severity
+from models.assessment import (
+    MIN_BIN_SUPPORT,
+    credit_level_names,
+    novelty_reasons,
+    segment_trends,
+    severity,
+)
 from models.bundle import CategoryModel, RiskModel
 from models.decision import CategoryRisk, Decision, Trend, Uncertainty
 from models.reasons import reasons
 
+# Declaration fields control instructions are scoped on (disposal reads them per item).
+SCOPE_FIELDS = (
+    "hs_code",
+    "origin_country",
+    "consignee_id",
+    "declarant_id",
+    "port_code",
+    "trade_mode",
+    "value_cny",
+)
 CONTRIBUTION_UNIT = "log-odds contribution to the uncalibrated model score (TreeSHAP)"
 
 
@@ -67,7 +83,9 @@ class Scorer:
         declaration), for callers that need only probabilities and levels.
         """
         resolved = ResolvedDeclarations.of(columns_from_records(declarations))
-        matrix = self.model.spec.encode(compute_features(resolved, self.state))
+        features = compute_features(resolved, self.state)
+        matrix = self.model.spec.encode(features)
+        credit = credit_level_names(features["consignee_credit_level"])
         scores = {
             category: _category_scores(model, matrix, explain)
             for category, model in self.model.categories.items()
@@ -84,7 +102,9 @@ class Scorer:
                 category: self._category_risk(i, category, s, resolved, trends, matrix)
                 for category, s in scores.items()
             }
-            decisions.append(self._decision(declaration, risks, novelty[i], overall, i, scored_at))
+            decisions.append(
+                self._decision(declaration, risks, novelty[i], overall, i, scored_at, credit[i])
+            )
         return decisions
 
     def _category_risk(
@@ -127,6 +147,7 @@ class Scorer:
         overall: tuple[np.ndarray, np.ndarray],
         i: int,
         scored_at: str,
+        credit_level: str | None,
     ) -> Decision:
         # Art. 16: a score resting on thin experience is flagged, so it can be sampled.
         sparse = [
@@ -151,20 +172,30 @@ class Scorer:
             risks=risks,
             not_scored=dict(self.model.not_scored),
             reasons_unit=CONTRIBUTION_UNIT,
+            consignee_credit_level=credit_level,
         )
 
     def score_frame(self, declarations: pd.DataFrame) -> pd.DataFrame:
-        """Vectorised scores of a declarations table: probability and level per category."""
-        matrix = self.model.spec.encode(
-            compute_features(declaration_columns(declarations), self.state)
-        )
-        out = declarations[["declaration_id", "item_no", "declared_at"]].reset_index(drop=True)
+        """Vectorised scores of a declarations table: probability and level per category,
+        and what a disposal policy reads besides (credit level, the Art. 16 low-support
+        flag, the fields control instructions are scoped on)."""
+        resolved = ResolvedDeclarations.of(declaration_columns(declarations))
+        features = compute_features(resolved, self.state)
+        matrix = self.model.spec.encode(features)
+        out = declarations[["declaration_id", "item_no", "declared_at", *SCOPE_FIELDS]]
+        out = out.reset_index(drop=True)
         probabilities = self.model.predict_proba(matrix)
         levels = {c: self.model.categories[c].level(p) for c, p in probabilities.items()}
+        sparse = np.zeros(len(out), dtype=bool)
         for category, probability in probabilities.items():
             out[f"probability_{category}"] = probability
             out[f"level_{category}"] = levels[category]
+            support = self.model.categories[category].calibration_support(probability)
+            sparse |= support < MIN_BIN_SUPPORT
         out["overall_probability"], out["overall_level"] = self.model.overall(probabilities, levels)
+        out["consignee_credit_level"] = credit_level_names(features["consignee_credit_level"])
+        novel = np.array([bool(r) for r in novelty_reasons(resolved, self.state)], dtype=bool)
+        out["low_support"] = novel | sparse
         out["model_version"] = self.model_version
         return out
 

@@ -22,7 +22,7 @@ from config.settings import Settings, declared_default
 from features.definitions import FEATURE_NAMES, FEATURE_VIEWS
 from features.spec import FeatureSpec
 from models import calibration
-from models.assessment import MIN_BIN_SUPPORT
+from models.assessment import MIN_BIN_SUPPORT, credit_level_names
 from models.bundle import (
     CategoryModel,
     RiskModel,
@@ -37,7 +37,7 @@ from models.metrics import (
     paired_bootstrap_worse,
     value_captured_at,
 )
-from sources.contracts import CREDIT_LEVELS, RISK_CATEGORIES
+from sources.contracts import RISK_CATEGORIES
 
 WINDOWS: tuple[str, ...] = ("train", "early_stopping", "calibration", "test")
 FITTED_WINDOWS: tuple[str, ...] = WINDOWS[:-1]  # windows a challenger's rows are split into
@@ -486,10 +486,7 @@ def reference_scores(
     """
     table = recent[["declaration_id", "item_no", "declared_at"]].reset_index(drop=True)
     table["hs_code"] = recent["hs_code"].to_numpy() if "hs_code" in recent else None
-    names = dict(enumerate(CREDIT_LEVELS))
-    table["consignee_credit_level"] = [
-        names.get(int(v)) if v == v else None for v in recent["consignee_credit_level"]
-    ]
+    table["consignee_credit_level"] = credit_level_names(recent["consignee_credit_level"])
     sparse = np.zeros(len(table), dtype=bool)
     for category, probability in probabilities.items():
         table[f"probability_{category}"] = probability
