@@ -16,6 +16,7 @@ from fastapi import Depends, HTTPException
 
 from disposal.decisions import DeclarationDecision, ItemDecision, decide
 from ledger.actors import Principal
+from ledger.canonical import json_ready
 from ledger.decisions import DecisionItem, DecisionMeasure, NewDecision
 from ledger.errors import IdempotencyConflict
 from ledger.store import Ledger
@@ -55,7 +56,9 @@ def ledger_entry(
 ) -> NewDecision:
     """The ledger record of a decision: the whole decision and its inputs as payload, and
     per item what later queries need (measures, selection, credit level, level)."""
-    inputs = [dict(d) for d in declarations if d["declaration_id"] == decision.declaration_id]
+    inputs = [
+        json_ready(dict(d)) for d in declarations if d["declaration_id"] == decision.declaration_id
+    ]
     return NewDecision(
         decision_id=decision.decision_id,
         declaration_id=decision.declaration_id,
