@@ -85,9 +85,19 @@ class DisposalRules:
         catalogue = MeasureCatalogue.load(Path(settings.measure_catalogue))
         policy = DisposalPolicy.load(Path(settings.disposal_policy), catalogue)
         thresholds = derive_thresholds(
-            policy, model.reference_scores, catalogue=catalogue, reference_id=model_version
+            policy, reference_with_levels(model), catalogue=catalogue, reference_id=model_version
         )
         return cls(catalogue, policy, thresholds, settings.selection_key)
+
+
+def reference_with_levels(model: RiskModel):
+    """The model's reference scores with each scored category's level, as the policy's
+    minimum-level conditions read them on a decision."""
+    reference = model.reference_scores.copy()
+    for category, category_model in model.categories.items():
+        probability = reference[f"probability_{category}"].to_numpy(dtype=float)
+        reference[f"level_{category}"] = category_model.level(probability)
+    return reference
 
 
 def item_assessment(decision: Decision, declaration: Mapping) -> ItemAssessment:

@@ -16,13 +16,12 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
+from api_keys import clearance_key, keyed_client
 
 from config.settings import PROJECT_ROOT
 from features.compute import columns_from_records, compute_features
 from features.state import EntityState
 from models.bundle import RiskModel
-from serving.app import create_app
 from serving.schemas import ScoreRequest
 from sources.contracts import RISK_CATEGORIES
 from sources.lake import DataLake
@@ -34,7 +33,7 @@ EXAMPLE = json.loads((PROJECT_ROOT / "examples" / "declaration.json").read_text(
 @pytest.fixture(scope="module")
 def client(cycle):
     settings, _ = cycle
-    with TestClient(create_app(settings)) as test_client:
+    with keyed_client(settings) as test_client:
         yield test_client
 
 
@@ -213,7 +212,9 @@ def test_batch_scores_each_declaration_and_bounds_size(client):
         bodies.append(declaration)
     response = client.post("/v1/score/batch", json={"declarations": bodies})
     assert response.status_code == 200
-    assert [d["item_no"] for d in response.json()["decisions"]] == [1, 2, 3]
+    [decision] = response.json()["decisions"]  # one declaration: one decision
+    assert [item["item_no"] for item in decision["items"]] == [1, 2, 3]
+    assert decision["disposition_item_no"] in (1, 2, 3)
     too_many = {"declarations": [EXAMPLE["declaration"]] * 1001}
     response = client.post("/v1/score/batch", json=too_many)
     assert response.status_code == 422
@@ -239,9 +240,11 @@ def test_model_health_and_readiness(client):
 
 
 def test_api_and_batch_scoring_agree(cycle, client):
-    """The real-time path gives the probabilities the batch-score flow stored for the month."""
+    """The real-time path gives the probabilities the batch-score flow stored for the month,
+    and the same dispositions (credit level, random draws, strictest measure per item)."""
     settings, result = cycle
     stored = pd.read_parquet(result["scoring"]["path"]).tail(25)
+    disposed = pd.read_parquet(result["scoring"]["disposal"]["path"])
     lake = DataLake(settings.data_dir)
     declarations = pd.read_parquet(lake.source_path(lake.validated, "declarations")).merge(
         stored[["declaration_id", "item_no"]], on=["declaration_id", "item_no"]
@@ -249,29 +252,41 @@ def test_api_and_batch_scoring_agree(cycle, client):
     assert len(declarations) == len(stored)
     bodies = json.loads(declarations.to_json(orient="records", date_format="iso"))
     response = client.post("/v1/score/batch", json={"declarations": bodies})
-    decisions = response.json()["decisions"]
+    items = [item for d in response.json()["decisions"] for item in d["items"]]
     api = pd.DataFrame(
         [
             {
-                "declaration_id": d["declaration_id"],
-                "item_no": d["item_no"],
-                **{c: r["probability"] for c, r in d["risks"].items()},
+                "declaration_id": item["declaration_id"],
+                "item_no": item["item_no"],
+                "api_credit_level": item["credit_level"],
+                "api_random": item["selection"]["random"],
+                "api_random_probability": item["selection"]["probability"],
+                "api_strictest": item["strictest"]["code"],
+                **{c: r["probability"] for c, r in item["risks"].items()},
             }
-            for d in decisions
+            for item in items
         ]
     )
-    both = stored.merge(api, on=["declaration_id", "item_no"])
-    assert len(both) == len(stored) and decisions[0]["risks"]
+    both = stored.merge(api, on=["declaration_id", "item_no"]).merge(
+        disposed, on=["declaration_id", "item_no"]
+    )
+    assert len(both) == len(stored) and items[0]["risks"]
     assert set(stored["model_version"]) == {response.json()["model_version"]}
-    for category in decisions[0]["risks"]:
+    for category in items[0]["risks"]:
         assert both[category].tolist() == pytest.approx(
             both[f"probability_{category}"].tolist(), abs=1e-6
         )
+    assert (both["api_credit_level"] == both["credit_level"]).all()
+    assert (both["api_random"] == both["random"]).all()
+    assert both["api_random_probability"].tolist() == pytest.approx(
+        both["random_probability"].tolist()
+    )
+    assert (both["api_strictest"] == both["item_strictest"]).all()
 
 
 def test_not_ready_without_a_model(tmp_path, settings_for):
     settings = settings_for(tmp_path)
-    with TestClient(create_app(settings)) as empty:
+    with keyed_client(settings) as empty:
         assert empty.get("/healthz").status_code == 200
         assert empty.get("/readyz").status_code == 503
         assert empty.post("/v1/score", json=EXAMPLE).status_code == 503
@@ -280,7 +295,7 @@ def test_not_ready_without_a_model(tmp_path, settings_for):
 def test_starts_from_the_local_copy_when_the_registry_lacks_the_model(cycle, tmp_path):
     settings, _ = cycle
     detached = settings.model_copy(update={"tracking_uri": f"sqlite:///{tmp_path}/empty.db"})
-    with TestClient(create_app(detached)) as offline:
+    with keyed_client(detached) as offline:
         assert offline.get("/readyz").status_code == 200
         assert offline.get("/v1/model").json()["source"] == "local copy"
         assert offline.post("/v1/score", json=EXAMPLE).status_code == 200
@@ -293,7 +308,7 @@ def test_starts_from_the_local_copy_when_the_champion_bundle_is_broken(
     local_copy = settings.resolved_model_cache_dir / "model.json"
     good = local_copy.read_text()
     broken_downloads(monkeypatch)
-    with TestClient(create_app(settings)) as api:
+    with keyed_client(settings) as api:
         assert api.get("/readyz").status_code == 200
         assert api.get("/v1/model").json()["source"] == "local copy"
         assert api.post("/v1/score", json=EXAMPLE).status_code == 200
@@ -314,7 +329,7 @@ def test_a_registry_that_does_not_answer_does_not_hold_up_start_up(own_project, 
                 "startup_registry_wait_seconds": 1.0,
             }
         )
-        with TestClient(create_app(settings)) as api:
+        with keyed_client(settings) as api:
             assert api.app.state.champion_load.is_alive()  # the registry has not answered
             assert api.get("/readyz").status_code == 200
             assert api.get("/v1/model").json()["source"] == "local copy"
@@ -355,9 +370,12 @@ def test_real_uvicorn_process_serves_scores(cycle):
             time.sleep(0.5)
         else:
             pytest.fail("uvicorn did not become ready in 90 s")
-        scored = httpx.post(f"{base}/v1/score", json=EXAMPLE, timeout=10)
+        headers = {"Authorization": f"Bearer {clearance_key(settings)}"}
+        scored = httpx.post(f"{base}/v1/score", json=EXAMPLE, headers=headers, timeout=10)
         assert scored.status_code == 200 and scored.json()["risks"]
-        bad = httpx.post(f"{base}/v1/score", json={"declaration": {"hs_code": "x"}}, timeout=10)
+        bad = httpx.post(
+            f"{base}/v1/score", json={"declaration": {"hs_code": "x"}}, headers=headers, timeout=10
+        )
         assert bad.status_code == 422
         assert any(e["field"] == "declaration.hs_code" for e in bad.json()["errors"])
     finally:

@@ -16,13 +16,13 @@ import threading
 import time
 
 import pytest
+from api_keys import keyed_client
 from fastapi.testclient import TestClient
 
 from config.settings import PROJECT_ROOT
 from models import registry
 from models.scoring import Scorer
 from serving import lifecycle
-from serving.app import create_app
 from serving.reload import reload_once
 from sources.lake import DataLake
 
@@ -47,7 +47,7 @@ def test_without_a_model_the_api_answers_503_then_serves_once_one_appears(
     copy that appears later (the way an operator would restore one)."""
     monkeypatch.setattr(lifecycle, "RETRY_SECONDS", 0.2)
     settings = settings_for(tmp_path).model_copy(update={"reload_interval_seconds": 0})
-    with TestClient(create_app(settings)) as api:
+    with keyed_client(settings) as api:
         not_ready = api.get("/readyz")
         assert not_ready.status_code == 503 and not_ready.json()["status"] == "not ready"
         assert "no local copy" in not_ready.json()["reason"]
@@ -95,7 +95,7 @@ def test_a_broken_new_champion_leaves_the_old_one_serving(
     local_copy = settings.resolved_model_cache_dir / "registry.json"
     answers: list[int] = []
     stop = threading.Event()
-    with TestClient(create_app(settings)) as api:
+    with keyed_client(settings) as api:
         holder = api.app.state.holder
         assert api.get("/v1/model").json()["model_version"] == "1"
         new_version = _register_copy_of_version_1(settings)
@@ -143,7 +143,7 @@ class FailingScorer(Scorer):
 
 def test_an_exception_while_scoring_is_a_json_500_and_the_api_keeps_answering(own_project, caplog):
     poisoned = {"declaration": {**EXAMPLE["declaration"], "declaration_id": POISON}}
-    with TestClient(create_app(own_project), raise_server_exceptions=False) as api:
+    with keyed_client(own_project, raise_server_exceptions=False) as api:
         holder = api.app.state.holder
         served = holder.current.scorer
         failing = FailingScorer(served.model, served.state, served.model_version)

@@ -9,6 +9,7 @@ import time
 
 import pandas as pd
 import pytest
+from api_keys import keyed_client
 from fastapi.testclient import TestClient
 
 from config.settings import PROJECT_ROOT
@@ -16,7 +17,6 @@ from features.compute import build_entity_state
 from features.state import EntityState
 from models import registry
 from models.scoring import Scorer
-from serving.app import create_app
 from serving.reload import check_once, reload_once
 from serving.schemas import ScoreRequest
 from sources.contracts import DECLARATIONS, conform
@@ -45,7 +45,7 @@ def test_api_swaps_to_the_new_champion_without_failing_requests(drift_run):
 
     answers: list[tuple[int, str | None]] = []
     stop = threading.Event()
-    with TestClient(create_app(settings)) as client:
+    with keyed_client(settings) as client:
         assert client.get("/v1/model").json()["model_version"] == before
 
         def keep_scoring():
@@ -114,7 +114,7 @@ def _state_knowing_the_example_consignee(lake: DataLake) -> EntityState:
 
 def test_a_rebuilt_entity_state_is_served_after_one_check(cycle, own_project):
     settings = own_project
-    with TestClient(create_app(settings)) as client:
+    with keyed_client(settings) as client:
         holder = client.app.state.holder
         before = client.post("/v1/score", json=EXAMPLE).json()
         assert NEW_CONSIGNEE in before["low_support_reasons"]
@@ -141,7 +141,7 @@ def test_a_rebuilt_entity_state_is_served_after_one_check(cycle, own_project):
 
 def test_a_failed_reload_is_shown_until_a_reload_succeeds(own_project, monkeypatch):
     settings = own_project
-    with TestClient(create_app(settings)) as client:
+    with keyed_client(settings) as client:
         holder = client.app.state.holder
         assert client.get("/v1/model").json()["last_reload_error"] is None
 

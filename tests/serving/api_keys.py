@@ -1,0 +1,28 @@
+"""API keys for the serving tests: every route but health and readiness needs one."""
+
+from __future__ import annotations
+
+
+def clearance_key(settings) -> str:
+    """A new clearance-system key in the ledger of ``settings``."""
+    from ledger.actors import Actor, Role
+    from ledger.store import Ledger
+
+    ledger = Ledger.open(settings.resolved_database_url)
+    try:
+        key, _ = ledger.keys.create(
+            Role.clearance_system, "test-clearance", actor=Actor("tests", Role.admin)
+        )
+    finally:
+        ledger.close()
+    return key
+
+
+def keyed_client(settings, **kwargs):
+    """A test client of the app on ``settings`` that sends a clearance system's key."""
+    from fastapi.testclient import TestClient
+
+    from serving.app import create_app
+
+    headers = {"Authorization": f"Bearer {clearance_key(settings)}"}
+    return TestClient(create_app(settings), headers=headers, **kwargs)
