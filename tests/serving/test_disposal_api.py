@@ -193,3 +193,25 @@ def test_party_identifiers_are_masked_in_the_api_logs(api, caplog):
     logging.getLogger("customs_risk.serving").warning("scoring consignee_id=%s", consignee)
     assert consignee not in caplog.text
     assert consignee[:4] in caplog.text
+
+
+def test_the_api_records_on_either_backend(project, database_url):
+    """The same app on the embedded SQLite ledger and on PostgreSQL: decided, recorded,
+    outcome accepted once, chain intact."""
+    settings, _ = project
+    on_backend = settings.model_copy(update={"database_url": database_url})
+    from api_keys import keyed_client
+
+    with keyed_client(on_backend) as client:
+        scored = client.post("/v1/score", json=DECLARATION)
+        assert scored.status_code == 200, scored.text
+        decision_id = scored.json()["decision_id"]
+        assert client.post(f"/v1/decisions/{decision_id}/outcome", json=OUTCOME).status_code == 201
+        assert client.post(f"/v1/decisions/{decision_id}/outcome", json=OUTCOME).status_code == 409
+    ledger = Ledger.open(database_url)
+    try:
+        report = ledger.decisions.verify()
+        assert report.intact and report.decisions == 1
+        assert ledger.decisions.get(decision_id).model_version == scored.json()["model_version"]
+    finally:
+        ledger.close()
