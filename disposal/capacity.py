@@ -19,7 +19,7 @@ from scipy.stats import beta
 
 from disposal.catalogue import MeasureCatalogue, MeasureKind
 from disposal.disposition import items_of
-from disposal.policy import DisposalPolicy
+from disposal.policy import DisposalPolicy, PolicyThresholds
 from sources.contracts import CREDIT_LEVELS
 
 ITEM_KEY = ["declaration_id", "item_no"]
@@ -30,13 +30,21 @@ def _applied(disposed: pd.DataFrame) -> pd.DataFrame:
 
 
 def capacity_report(
-    disposed: pd.DataFrame, policy: DisposalPolicy, catalogue: MeasureCatalogue
+    disposed: pd.DataFrame,
+    policy: DisposalPolicy,
+    catalogue: MeasureCatalogue,
+    thresholds: PolicyThresholds | None = None,
 ) -> pd.DataFrame:
     """Per day (of ``declared_at``) and measure kind: items that day, the target share,
     items (count and share) reaching the kind through the model policy and through any
-    source. Kinds with neither a target nor an item are left out."""
+    source. Kinds with neither a target nor an item are left out. With ``thresholds``,
+    the targets of rules that are inactive for the model (none of their categories
+    scored) are left out: no threshold can meet them."""
+    inactive = {r.rule for r in thresholds.rules if not r.active} if thresholds else set()
     targets: dict[str, float] = {}
     for rule in policy.rules:
+        if rule.name in inactive:
+            continue
         kind = catalogue.measure(rule.measure).kind.value
         targets[kind] = targets.get(kind, 0.0) + rule.target_share
     applied = _applied(disposed).assign(

@@ -190,7 +190,7 @@ def dispose_month(
     )
     folder = lake.root / "dispositions"
     path = write_parquet(items_of(disposed), folder / f"{month}.parquet")
-    capacity = capacity_report(disposed, rules.policy, rules.catalogue)
+    capacity = capacity_report(disposed, rules.policy, rules.catalogue, rules.thresholds)
     by_kind = capacity.groupby("kind")[["target_share", "share", "model_share"]].mean()
     random_selection = random_selection_report(disposed, rules.policy)
     return {
@@ -199,4 +199,5 @@ def dispose_month(
         "thresholds_version": rules.thresholds.version,
         "measure_shares": by_kind.reset_index().to_dict("records"),
         "random_selection": random_selection.to_dict("records"),
+        "inactive_rules": {r.rule: r.note for r in rules.thresholds.rules if not r.active},
     }

@@ -47,6 +47,28 @@ def test_capacity_counts_items_per_day_and_kind():
     assert line["target_share"] == pytest.approx(0.008 + 0.003)  # its two rules' targets
 
 
+def test_targets_of_rules_inactive_for_the_model_are_left_out():
+    """A model without the categories of a rule cannot meet its target: with the
+    thresholds, the report does not count it."""
+    unscored = ("prohibited_restricted", "public_health")
+    scores = synthetic_scores(5_000, seed=33)
+    scores = scores.drop(columns=[c for c in scores if c.endswith(unscored)])
+    thresholds = thresholds_for(POLICY, CAT, scores)
+    inactive = {r.rule for r in thresholds.rules if not r.active}
+    assert "prohibited-manual" in inactive
+    disposed_here = dispose_frame(
+        scores,
+        instructions=[],
+        policy=POLICY,
+        thresholds=thresholds,
+        catalogue=CAT,
+        selection_key=KEY,
+    )
+    manual = capacity_report(disposed_here, POLICY, CAT, thresholds)
+    manual = manual[manual["kind"] == "physical_inspection_manual"]
+    assert manual["target_share"].iloc[0] == pytest.approx(0.003)  # ipr-manual only
+
+
 def test_model_shares_meet_the_targets_within_sampling_error():
     report = capacity_report(disposed(), POLICY, CAT)
     total = report.groupby("kind").agg(
