@@ -114,6 +114,8 @@ def run(
     )
     for table in disposal_tables(scoring["disposal"]):
         console.print(table)
+    for rule, why in scoring["disposal"]["inactive_rules"].items():
+        console.print(f"Capacity rule {rule} is inactive for this model: {why}")
     demo = result.get("drift_demo")
     if demo:
         console.print(
