@@ -35,6 +35,7 @@ from ledger.actors import Principal, Role
 from ledger.canonical import canonical_json
 from ledger.database import connect, migrate
 from ledger.decisions import DecisionItem, DecisionLedger, DecisionMeasure, NewDecision
+from sources.contracts import RISK_CATEGORIES
 
 CALLS = 1000
 WARM_UP = 50
@@ -43,15 +44,7 @@ REASONS = 2  # per category: with the rest, a decision of about 5 KB
 POSTGRES_URL = os.environ.get(
     "CUSTOMS_RISK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-CATEGORIES = (
-    "prohibited_restricted",
-    "public_health",
-    "biosecurity",
-    "food_safety",
-    "product_quality",
-    "revenue",
-    "ipr",
-)
+CATEGORIES = RISK_CATEGORIES
 CALLER = Principal(name="clearance-system-1", role=Role.clearance_system, key_id="0a1b2c3d4e5f")
 
 

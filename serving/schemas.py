@@ -259,24 +259,6 @@ class RecordedDecisionResponse(BaseModel):
         )
 
 
-class RecordedOutcomeResponse(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    decision_id: str
-    declaration_id: str
-    item_no: int
-    findings: dict[str, bool]
-    found: dict[str, str]
-    duty_assessed_cny: float
-    seized: bool
-    inspected_at: datetime
-    outcome_known_at: datetime
-    recorded_at: datetime
-    recorded_by: str
-    selection_reason: str | None
-    selection_probability: float
-
-
 class InstructionDraft(BaseModel):
     """A control instruction as an analyst drafts it (布控指令)."""
 

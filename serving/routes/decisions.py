@@ -19,7 +19,7 @@ from ledger.errors import OutcomeAlreadyRecorded, UnknownDecision
 from ledger.outcomes import InspectionOutcome, RecordedOutcome
 from serving.dependencies import AppSettings, LedgerAccess
 from serving.errors import InvalidField
-from serving.schemas import OutcomeRequest, RecordedDecisionResponse, RecordedOutcomeResponse
+from serving.schemas import OutcomeRequest, RecordedDecisionResponse
 from serving.security import OutcomeRecorder, Reviewer
 from sources.contracts import CONTRACTS, RISK_CATEGORIES, conform
 from sources.lake import DataLake
@@ -45,7 +45,7 @@ def read_decision(decision_id: str, ledger: LedgerAccess, caller: Reviewer) -> d
     return RecordedDecisionResponse.of(recorded)
 
 
-@router.post("/{decision_id}/outcome", status_code=201, response_model=RecordedOutcomeResponse)
+@router.post("/{decision_id}/outcome", status_code=201, response_model=RecordedOutcome)
 def record_outcome(
     decision_id: str,
     body: OutcomeRequest,  # type: ignore[valid-type]
