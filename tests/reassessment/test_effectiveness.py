@@ -53,7 +53,7 @@ def test_hit_rate_by_selection_reason_and_lift_over_random():
     declarations, outcomes = _month()
     [march] = effectiveness(declarations, outcomes, pd.Timestamp("2025-04-01"), "M")
     by_reason = march["by_reason"]
-    assert set(by_reason) == {"model", "rule", "random", "planned_sampling"}
+    assert set(by_reason) == {"model", "rule", "random", "planned_sampling", "exploration"}
     assert by_reason["model"]["inspected"] == 0
     assert by_reason["rule"]["hit_rate"] == pytest.approx(2 / 3)
     assert by_reason["random"]["hit_rate"] == pytest.approx(1 / 2)

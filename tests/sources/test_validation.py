@@ -113,6 +113,7 @@ def valid_inspection_outcomes() -> pd.DataFrame:
         frame[col] = [False, False]
     frame["finding_food_safety"] = [True, False]
     frame["duty_recovered_cny"] = [1200.0, 0.0]
+    frame["selection_probability"] = [float("nan"), 0.01]  # the random draw's only
     return frame
 
 
