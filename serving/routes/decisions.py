@@ -39,7 +39,9 @@ def _visible(ledger, decision_id: str, caller: Principal, audit: bool) -> Record
 
 
 @router.get("/{decision_id}", response_model=RecordedDecisionResponse)
-def read_decision(decision_id: str, ledger: LedgerAccess, caller: Reviewer) -> dict:
+def read_decision(
+    decision_id: str, ledger: LedgerAccess, caller: Reviewer
+) -> RecordedDecisionResponse:
     """The decision as recorded, with its place in the chain. Every read is audited."""
     recorded = _visible(ledger, decision_id, caller, audit=True)
     return RecordedDecisionResponse.of(recorded)
