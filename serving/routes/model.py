@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from serving.dependencies import AppSettings, Holder, ServedModel
+from serving.security import principal
 
-router = APIRouter(prefix="/v1", tags=["scoring"])
+# Any role may read what it is being scored with; a key is still needed (Art. 5).
+router = APIRouter(prefix="/v1", tags=["scoring"], dependencies=[Depends(principal)])
 REPORTED_TEST_METRICS = (
     "auc_roc",
     "auc_pr",

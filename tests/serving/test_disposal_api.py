@@ -59,6 +59,8 @@ def test_keys_are_required_and_roles_checked(api, project):
     assert api.get("/healthz").status_code == 200
     assert api.get("/readyz").status_code == 200
     assert api.post("/v1/score", json=DECLARATION).status_code == 401
+    assert api.get("/v1/model").status_code == 401
+    assert api.get("/v1/model", headers=bearer(keys, "demo-officer")).status_code == 200
     wrong = {"Authorization": "Bearer cr_nope_nope"}
     assert api.post("/v1/score", json=DECLARATION, headers=wrong).status_code == 401
     officer = api.post("/v1/score", json=DECLARATION, headers=bearer(keys, "demo-officer"))
