@@ -50,12 +50,14 @@ def selection_reason(item: ItemDecision) -> str | None:
 
 def ledger_entry(
     decision: DeclarationDecision,
+    decision_json: dict,
     declarations: Sequence[Mapping],
     caller: Principal,
     idempotency_key: str | None,
 ) -> NewDecision:
-    """The ledger record of a decision: the whole decision and its inputs as payload, and
-    per item what later queries need (measures, selection, credit level, level)."""
+    """The ledger record of a decision: the whole decision (``decision_json``, its JSON
+    form) and its inputs as payload, and per item what later queries need (measures,
+    selection, credit level, level)."""
     inputs = [
         json_ready(dict(d)) for d in declarations if d["declaration_id"] == decision.declaration_id
     ]
@@ -69,7 +71,7 @@ def ledger_entry(
         policy_version=decision.policy_version,
         catalogue_version=decision.catalogue_version,
         disposition=decision.disposition.code,
-        payload={"decision": decision.model_dump(mode="json"), "inputs": inputs},
+        payload={"decision": decision_json, "inputs": inputs},
         items=[_ledger_item(item) for item in decision.items],
         idempotency_key=idempotency_key,
     )
@@ -108,9 +110,10 @@ class DecisionService:
         caller: Principal,
         explain: bool = True,
         idempotency_key: str | None = None,
-    ) -> list[DeclarationDecision]:
-        """Decide and record, one decision per declaration; a replayed request gets the
-        decision recorded the first time."""
+    ) -> list[dict]:
+        """Decide and record, one decision per declaration, each returned as recorded (its
+        JSON form, answered as is: serialised once, for the ledger and the caller); a
+        replayed request gets the decision recorded the first time."""
         decided = decide(
             self.loaded.scorer,
             declarations,
@@ -123,17 +126,16 @@ class DecisionService:
             raise HTTPException(422, "an Idempotency-Key names one declaration's decision")
         return [self._record(d, declarations, caller, idempotency_key) for d in decided]
 
-    def _record(self, decision, declarations, caller, idempotency_key) -> DeclarationDecision:
-        entry = ledger_entry(decision, declarations, caller, idempotency_key)
+    def _record(self, decision, declarations, caller, idempotency_key) -> dict:
+        decision_json = decision.model_dump(mode="json")
+        entry = ledger_entry(decision, decision_json, declarations, caller, idempotency_key)
         try:
             recorded = self.ledger.decisions.record(entry)
         except IdempotencyConflict as conflict:
             raise HTTPException(
                 409, f"Idempotency-Key reused for another input: {conflict}"
             ) from None
-        if recorded.replayed:
-            return DeclarationDecision.model_validate(recorded.payload["decision"])
-        return decision
+        return recorded.payload["decision"] if recorded.replayed else decision_json
 
 
 def decision_service(

@@ -161,18 +161,16 @@ class ItemScoreResponse(ItemDecision):
     disposition: AppliedMeasure
     blocks_release: bool
 
-    @classmethod
-    def of(cls, decision: DeclarationDecision) -> ItemScoreResponse:
-        return cls.trusted(
-            **decision.items[0].__dict__,
-            decision_id=decision.decision_id,
-            decided_at=decision.decided_at,
-            capacity_thresholds_version=decision.capacity_thresholds_version,
-            policy_version=decision.policy_version,
-            catalogue_version=decision.catalogue_version,
-            disposition=decision.disposition,
-            blocks_release=decision.blocks_release,
-        )
+
+_DECLARATION_LEVEL = tuple(
+    name for name in ItemScoreResponse.model_fields if name not in ItemDecision.model_fields
+)
+
+
+def item_score_json(decision: dict) -> dict:
+    """A one-item declaration's decision (JSON form) as ``ItemScoreResponse``: the item's
+    fields with the decision's id, versions and disposition."""
+    return {**decision["items"][0], **{name: decision[name] for name in _DECLARATION_LEVEL}}
 
 
 class CategoryFinding(BaseModel):

@@ -1,7 +1,9 @@
 """Decisions on goods declarations: risk per category, the measures to apply, recorded.
 
 Every call is recorded in the decision ledger before it is answered (Art. 4): a decision
-the ledger could not record is never acknowledged (503). A retried request with the same
+the ledger could not record is never acknowledged (503). The answer is the decision's JSON
+as recorded (the response models document it; the decision was built from typed objects
+and is not validated a second time). A retried request with the same
 ``Idempotency-Key`` gets the decision recorded the first time, not a second one.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
 
 from serving.decisions import Decider, DeclarationDecision
 from serving.schemas import (
@@ -18,6 +21,7 @@ from serving.schemas import (
     DeclarationScoreRequest,
     ItemScoreResponse,
     ScoreRequest,
+    item_score_json,
 )
 from serving.security import ClearanceSystem
 
@@ -38,11 +42,11 @@ def score(
     caller: ClearanceSystem,
     explain: bool = True,
     idempotency_key: IdempotencyKey = None,
-) -> dict | ItemScoreResponse:
+) -> JSONResponse:
     """Decide one goods item: its risks, measures, random selection, recorded as a decision
     (the one-item case of ``/v1/score/declaration``). ``?explain=false`` omits reasons."""
     decided = decider.decide([body.declaration.model_dump()], caller, explain, idempotency_key)
-    return ItemScoreResponse.of(decided[0])
+    return JSONResponse(item_score_json(decided[0]))
 
 
 @router.post("/score/declaration", response_model=DeclarationDecision)
@@ -52,19 +56,19 @@ def score_declaration(
     caller: ClearanceSystem,
     explain: bool = True,
     idempotency_key: IdempotencyKey = None,
-) -> DeclarationDecision:
+) -> JSONResponse:
     """Decide all goods items of one declaration together: each item's risks and
     measures, and the declaration's disposition (the strictest any item requires)."""
     items = [d.model_dump() for d in body.items]
-    return decider.decide(items, caller, explain, idempotency_key)[0]
+    return JSONResponse(decider.decide(items, caller, explain, idempotency_key)[0])
 
 
 @router.post("/score/batch", response_model=BatchDecision)
 def score_batch(
     body: BatchScoreRequest, decider: Decider, caller: ClearanceSystem, explain: bool = True
-) -> dict:
+) -> JSONResponse:
     """Decide up to 1,000 goods items at once: one decision per declaration (items grouped
     by ``declaration_id``). ``?explain=false`` omits reasons."""
     decisions = decider.decide([d.model_dump() for d in body.declarations], caller, explain)
-    model_version = decisions[0].model_version if decisions else None
-    return {"model_version": model_version, "decisions": decisions}
+    model_version = decisions[0]["model_version"] if decisions else None
+    return JSONResponse({"model_version": model_version, "decisions": decisions})

@@ -15,8 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from config.settings import PROJECT_ROOT
+from disposal.decisions import DeclarationDecision
 from ledger.store import Ledger
 from serving.app import create_app
+from serving.schemas import ItemScoreResponse
 from sources.lake import DataLake
 
 pytestmark = pytest.mark.integration
@@ -74,6 +76,7 @@ def test_a_scored_declaration_leaves_with_measures_selection_and_a_recorded_deci
     response = api.post("/v1/score", json=DECLARATION, headers=bearer(keys, "demo-clearance"))
     assert response.status_code == 200, response.text
     body = response.json()
+    ItemScoreResponse.model_validate(body)  # the answer is what the OpenAPI document says
     assert body["decision_id"] and body["policy_version"]
     assert body["measures"], "at least the release measure"
     for measure in body["measures"]:
@@ -84,6 +87,27 @@ def test_a_scored_declaration_leaves_with_measures_selection_and_a_recorded_deci
     recorded = api.get(f"/v1/decisions/{body['decision_id']}", headers=bearer(keys, "demo-officer"))
     assert recorded.status_code == 200
     assert recorded.json()["decision"]["items"][0]["measures"] == body["measures"]
+
+
+def test_a_declaration_is_decided_as_a_whole(api, project):
+    _, keys = project
+    items = [
+        {**DECLARATION["declaration"], "item_no": 1},
+        {**DECLARATION["declaration"], "item_no": 2, "hs_code": "8471300000", "duty_rate": 0.0},
+    ]
+    response = api.post(
+        "/v1/score/declaration", json={"items": items}, headers=bearer(keys, "demo-clearance")
+    )
+    assert response.status_code == 200, response.text
+    decision = DeclarationDecision.model_validate(response.json())
+    assert [item.item_no for item in decision.items] == [1, 2]
+    strictest = max(decision.items, key=lambda item: item.strictest.kind.rank)
+    assert decision.disposition.kind.rank == strictest.strictest.kind.rank
+    mixed = [items[0], {**items[1], "declaration_id": "220020260000000002"}]
+    refused = api.post(
+        "/v1/score/declaration", json={"items": mixed}, headers=bearer(keys, "demo-clearance")
+    )
+    assert refused.status_code == 422
 
 
 def test_an_instruction_published_by_a_second_publisher_applies_to_the_next_score(api, project):
