@@ -3,6 +3,7 @@ hand-made numbers."""
 
 import numpy as np
 import pytest
+from raw_score import RawScore
 from scipy.special import expit
 from scipy.stats import fisher_exact
 
@@ -150,19 +151,6 @@ def test_the_interval_covers_the_true_probability_about_nine_times_in_ten():
 
 
 def _platt(raw: np.ndarray, y: np.ndarray) -> Calibrator:
-    from sklearn.base import BaseEstimator, ClassifierMixin
-
     from models.calibration import extract, fit_sklearn
-
-    class RawScore(ClassifierMixin, BaseEstimator):
-        def fit(self, X, y):
-            self.classes_ = np.array([0, 1])
-            return self
-
-        def decision_function(self, X):
-            return np.asarray(X, dtype=float)[:, 0]
-
-        def predict(self, X):
-            return (self.decision_function(X) > 0).astype(int)
 
     return extract(fit_sklearn(RawScore().fit(None, None), raw[:, None], y, "sigmoid"))

@@ -4,8 +4,8 @@ is chosen on the later half of the window, by the rule pinned here on hand-made 
 import lightgbm as lgb
 import numpy as np
 import pytest
+from raw_score import RawScore
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin
 
 from models.calibration import (
     METHODS,
@@ -37,24 +37,6 @@ def test_extracted_calibrator_matches_sklearn(fitted, method):
     np.testing.assert_allclose(
         fast.apply(raw), calibrated.predict_proba(X[800:])[:, 1], rtol=1e-9, atol=1e-12
     )
-
-
-class RawScore(ClassifierMixin, BaseEstimator):
-    """A fitted "model" whose raw score (log-odds) is the first column of X."""
-
-    def fit(self, X, y):
-        self.classes_ = np.array([0, 1])
-        return self
-
-    def decision_function(self, X):
-        return np.asarray(X, dtype=float)[:, 0]
-
-    def predict_proba(self, X):
-        p = expit(self.decision_function(X))
-        return np.column_stack([1 - p, p])
-
-    def predict(self, X):
-        return (self.decision_function(X) > 0).astype(int)
 
 
 @pytest.fixture(scope="module")

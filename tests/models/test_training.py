@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from raw_score import RawScore
 
 from config.settings import Settings
 from features.definitions import FEATURE_VIEWS
@@ -47,20 +47,6 @@ def _rows(rng, n):
     X = rng.normal(size=(n, 3))
     y = (rng.random(n) < 1 / (1 + np.exp(-(2 * X[:, 0] - 3)))).astype(int)
     return X, y
-
-
-class RawScore(ClassifierMixin, BaseEstimator):
-    """A fitted "model" whose raw score (log-odds) is the first column of X."""
-
-    def fit(self, X, y):
-        self.classes_ = np.array([0, 1])
-        return self
-
-    def decision_function(self, X):
-        return np.asarray(X, dtype=float)[:, 0]
-
-    def predict(self, X):
-        return (self.decision_function(X) > 0).astype(int)
 
 
 def _rows_seen(booster) -> int:
