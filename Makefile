@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test serve bench bench-kcs lint format clean venv lock
+.PHONY: run test serve bench bench-kcs lint format clean venv lock translations
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Re-extract the workbench's words and merge them into each language's catalogue; then
+# translate the new entries in serving/workbench/locales/*/LC_MESSAGES/messages.po.
+LOCALES := serving/workbench/locales
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(LOCALES)/messages.pot -d $(LOCALES)
 
 lock:
 	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml --extra dev -o requirements.lock

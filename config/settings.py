@@ -186,6 +186,26 @@ class Settings(BaseSettings):
         description="How often the API re-reads published control instructions (changes "
         "made through the same process apply at once).",
     )
+    batch_record_days: int = Field(
+        1,
+        ge=0,
+        description="The batch flow records the decisions of the scored month's last days "
+        "in the ledger (the reviewers' queue); 0 records none.",
+    )
+    workbench_session_hours: float = Field(
+        8.0,
+        gt=0,
+        description="How long a workbench sign-in lasts (a working shift); sign-out or "
+        "revoking the key ends it sooner.",
+    )
+    workbench_secure_cookie: bool = Field(
+        True,
+        description="Send the workbench session cookie only over HTTPS (browsers also "
+        "accept it from http://localhost); false only behind a proxy that strips TLS.",
+    )
+    workbench_queue_days: int = Field(
+        7, ge=1, description="How many days of decisions the workbench queue shows."
+    )
     demo_keys_file: Path | None = Field(
         None,
         description="Where `make run` leaves one demo API key per role; default "

@@ -19,7 +19,7 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ VERIFY_BATCH = 1000
 DECISIONS = Base.metadata.tables["decisions"]
 ITEMS = Base.metadata.tables["decision_items"]
 MEASURES = Base.metadata.tables["decision_measures"]
+FACTS = Base.metadata.tables["decision_item_facts"]
 CHAIN_HEAD = Base.metadata.tables["chain_head"]
 HEAD_FOR_UPDATE = select(CHAIN_HEAD).where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID).with_for_update()
 # The columns a decision's hash covers as stored (with created_at as ISO text and the
@@ -115,6 +116,21 @@ class DecisionItem:
 
 
 @dataclass(frozen=True)
+class ItemFacts:
+    """What the reviewers' queue filters and sorts a goods item by (derived from the
+    decision, stored beside the chain, not in it)."""
+
+    item_no: int
+    overall_probability: float
+    overall_level: int
+    top_category: str | None = None
+    declared_at: datetime | None = None
+    customs_office: str | None = None
+    hs_code: str | None = None
+    origin_country: str | None = None
+
+
+@dataclass(frozen=True)
 class NewDecision:
     """A decision to record. ``payload`` is the whole decision as JSON-ready values (e.g.
     a pydantic ``model_dump(mode="json")``): per item the per-category probability,
@@ -133,6 +149,7 @@ class NewDecision:
     items: Sequence[DecisionItem]
     idempotency_key: str | None = None
     decision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    facts: Sequence[ItemFacts] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "items", tuple(sorted(self.items, key=lambda i: i.item_no)))
@@ -220,6 +237,7 @@ class DecisionLedger:
             row = _decision_row(entry, payload_text, head)
             connection.execute(insert(DECISIONS), row)
             _insert_items(connection, row["decision_id"], entry.items)
+            _insert_facts(connection, row, entry.facts)
             connection.execute(
                 update(CHAIN_HEAD)
                 .where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID)
@@ -340,6 +358,19 @@ def _insert_items(connection: Connection, decision_id: str, items: Sequence[Deci
     ]
     if measures:
         connection.execute(insert(MEASURES), measures)
+
+
+def _insert_facts(
+    connection: Connection, row: Mapping[str, Any], facts: Sequence[ItemFacts]
+) -> None:
+    if facts:
+        connection.execute(
+            insert(FACTS),
+            [
+                {**asdict(f), "decision_id": row["decision_id"], "decided_at": row["created_at"]}
+                for f in facts
+            ],
+        )
 
 
 def _items_of(

@@ -234,3 +234,40 @@ class AuditEventRow(Base):
     entity_id: Mapped[str] = mapped_column(String(NAME))
     old: Mapped[dict[str, Any] | None]
     new: Mapped[dict[str, Any] | None]
+
+
+class DecisionFactsRow(Base):
+    """What the reviewers' queue filters and sorts a goods item by, copied from the decision
+    when it is recorded. Derived from the hashed payload, so outside the chain: it can be
+    rebuilt from the decisions and adds no fact of its own."""
+
+    __tablename__ = "decision_item_facts"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["decision_id", "item_no"], ["decision_items.decision_id", "decision_items.item_no"]
+        ),
+    )
+
+    decision_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    item_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    decided_at: Mapped[datetime] = mapped_column(index=True)
+    declared_at: Mapped[datetime | None]
+    customs_office: Mapped[str | None] = mapped_column(String(CODE), index=True)
+    hs_code: Mapped[str | None] = mapped_column(String(CODE))
+    origin_country: Mapped[str | None] = mapped_column(String(CODE))
+    top_category: Mapped[str | None] = mapped_column(String(CODE), index=True)
+    overall_probability: Mapped[float] = mapped_column(Double)
+    overall_level: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class WorkbenchSessionRow(Base):
+    """A reviewer signed in to the workbench with a personal key: the hash of the session
+    token (the cookie holds the token), the key it came from, and when it ends."""
+
+    __tablename__ = "workbench_sessions"
+
+    session_hash: Mapped[str] = mapped_column(String(HASH), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(CODE), ForeignKey("api_keys.key_id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

@@ -17,6 +17,8 @@ from ledger.decisions import DecisionLedger
 from ledger.instructions import PUBLISHED, InstructionStore
 from ledger.keys import KeyStore
 from ledger.outcomes import OutcomeStore
+from ledger.queue import ReviewQueue
+from ledger.sessions import SessionStore
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Ledger:
     instructions: InstructionStore
     keys: KeyStore
     audit: AuditLog
+    queue: ReviewQueue
+    sessions: SessionStore
 
     @classmethod
     def open(cls, url: str) -> Ledger:
@@ -40,6 +44,8 @@ class Ledger:
             InstructionStore(engine),
             KeyStore(engine),
             AuditLog(engine),
+            ReviewQueue(engine),
+            SessionStore(engine),
         )
 
     def published_instructions(self) -> list[Instruction]:

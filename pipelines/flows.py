@@ -8,16 +8,19 @@ dispose (batch score). Each flow reads and writes the Parquet lake
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
 
 from config.settings import Settings, get_settings
 from disposal.capacity import capacity_report, random_selection_report
-from disposal.decisions import DisposalRules
+from disposal.decisions import DisposalRules, decide
 from disposal.disposition import dispose_frame, items_of
 from features.compute import build_entity_state, feature_frame
 from features.state import EntityState
+from ledger.actors import Actor
+from ledger.entries import ledger_entry
 from ledger.store import Ledger
 from models.bundle import RiskModel
 from models.registry import load_champion
@@ -153,6 +156,7 @@ def batch_score(settings: Settings | None = None, month: str | None = None) -> d
     path = write_parquet(scores, lake.scores / f"{month}.parquet")
     level_counts = scores["overall_level"].value_counts().sort_index()
     disposal = dispose_month(settings, champion.model, version, scores, lake, month)
+    recorded = record_latest_decisions(settings, scorer, champion.model, version, selected)
     return {
         "month": month,
         "rows": len(scores),
@@ -160,7 +164,43 @@ def batch_score(settings: Settings | None = None, month: str | None = None) -> d
         "model_version": version,
         "overall_levels": {int(k): int(v) for k, v in level_counts.items()},
         "disposal": disposal,
+        "recorded_decisions": recorded,
     }
+
+
+# The batch's decisions are recorded as a clearance system's would be.
+BATCH_CALLER = Actor("batch-clearance", "clearance_system")
+
+
+@task(name="record-latest-decisions")
+def record_latest_decisions(
+    settings: Settings, scorer: Scorer, model: RiskModel, version: str, month: pd.DataFrame
+) -> int:
+    """The month's last days decided declaration by declaration, with reasons, and recorded
+    in the ledger as the API records them: what a port's reviewers find in their queue.
+    Once a day: a rerun the same day replays the recorded decisions (idempotency keys)."""
+    latest = month["declared_at"].max()
+    days = month[month["declared_at"] > latest - pd.Timedelta(days=settings.batch_record_days)]
+    days = days.assign(declared_at=days["declared_at"].dt.tz_localize("UTC"))  # lake times are UTC
+    declarations = days.astype(object).where(days.notna(), None).to_dict("records")
+    rules = DisposalRules.for_model(settings, model, version)
+    ledger = Ledger.open(settings.resolved_database_url)
+    try:
+        now = datetime.now(UTC)
+        decided = decide(scorer, declarations, rules, ledger.published_instructions(), now)
+        by_declaration: dict[str, list[dict]] = {}
+        for declaration in declarations:
+            by_declaration.setdefault(declaration["declaration_id"], []).append(declaration)
+        for decision in decided:
+            key = f"batch:{now.date()}:{decision.declaration_id}"
+            inputs = by_declaration[decision.declaration_id]
+            entry = ledger_entry(
+                decision, decision.model_dump(mode="json"), inputs, BATCH_CALLER, key
+            )
+            ledger.decisions.record(entry)
+    finally:
+        ledger.close()
+    return len(decided)
 
 
 @task(name="dispose-month")

@@ -26,6 +26,7 @@ from serving.logs import mask_identifiers_in_logs
 from serving.published import PublishedInstructions
 from serving.reload import start_watcher
 from serving.routes import decisions, instructions, model, operations, scoring
+from serving.workbench.router import install_workbench
 
 API_VERSION = "v1"
 DESCRIPTION = (
@@ -81,4 +82,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    install_workbench(app)
     return app

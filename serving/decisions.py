@@ -14,88 +14,22 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException
 
-from disposal.decisions import DeclarationDecision, ItemDecision, decide
+from disposal.decisions import DeclarationDecision, decide
 from ledger.actors import Principal
-from ledger.canonical import json_ready
-from ledger.decisions import DecisionItem, DecisionMeasure, NewDecision
+from ledger.entries import ledger_entry, selection_reason
 from ledger.errors import IdempotencyConflict
 from ledger.store import Ledger
-from models.scoring import input_hash
 from serving.dependencies import LedgerAccess, Published, ServedModel
 from serving.holder import LoadedModel
 from serving.published import PublishedInstructions
 
-__all__ = ["Decider", "DecisionService", "DeclarationDecision", "selection_reason"]
-
-# Why an item is inspected, in the inspection outcomes contract's words. A random draw is
-# named first whatever else applies: the random sample must stay the whole draw, or the
-# unbiased estimates that rest on it would lose their riskiest items.
-_REASON_OF_SOURCE = {
-    "emergency": "rule",
-    "instruction": "rule",
-    "model": "model",
-    "exploration": "exploration",
-}
-
-
-def selection_reason(item: ItemDecision) -> str | None:
-    """Why the item is inspected (None: no measure of it inspects)."""
-    if item.selection.random:
-        return "random"
-    for measure in item.measures:  # by precedence
-        if measure.kind.inspects:
-            return _REASON_OF_SOURCE.get(measure.source, measure.source)
-    return None
-
-
-def ledger_entry(
-    decision: DeclarationDecision,
-    decision_json: dict,
-    declarations: Sequence[Mapping],
-    caller: Principal,
-    idempotency_key: str | None,
-) -> NewDecision:
-    """The ledger record of a decision: the whole decision (``decision_json``, its JSON
-    form) and its inputs as payload, and per item what later queries need (measures,
-    selection, credit level, level)."""
-    inputs = [
-        json_ready(dict(d)) for d in declarations if d["declaration_id"] == decision.declaration_id
-    ]
-    return NewDecision(
-        decision_id=decision.decision_id,
-        declaration_id=decision.declaration_id,
-        caller=caller,
-        input_hash=input_hash({"items": inputs}),
-        model_version=decision.model_version,
-        thresholds_version=decision.capacity_thresholds_version,
-        policy_version=decision.policy_version,
-        catalogue_version=decision.catalogue_version,
-        disposition=decision.disposition.code,
-        payload={"decision": decision_json, "inputs": inputs},
-        items=[_ledger_item(item) for item in decision.items],
-        idempotency_key=idempotency_key,
-    )
-
-
-def _ledger_item(item: ItemDecision) -> DecisionItem:
-    return DecisionItem(
-        item_no=item.item_no,
-        selection_probability=item.selection.probability,
-        random_selected=item.selection.random,
-        selection_reason=selection_reason(item),
-        credit_level=item.credit_level,
-        highest_level=max((r.level for r in item.risks.values()), default=None),
-        measures=tuple(
-            DecisionMeasure(
-                code=m.code,
-                kind=str(m.kind),
-                source=m.source,
-                instruction_id=m.instruction_id,
-                instruction_version=m.instruction_version,
-            )
-            for m in item.measures
-        ),
-    )
+__all__ = [
+    "Decider",
+    "DecisionService",
+    "DeclarationDecision",
+    "ledger_entry",
+    "selection_reason",
+]
 
 
 @dataclass(frozen=True)

@@ -51,9 +51,19 @@ class InvalidField(Exception):
     """Input that passed the request model but not a rule that needs stored records (e.g.
     an outcome inspected before its goods were declared): answered like any invalid field."""
 
-    def __init__(self, field: str, reason: str, value: Any = None) -> None:
+    def __init__(
+        self,
+        field: str,
+        reason: str,
+        value: Any = None,
+        *,
+        template: str | None = None,
+        **params: Any,
+    ) -> None:
         super().__init__(f"{field}: {reason}")
         self.field, self.reason, self.value = field, reason, value
+        # the reason as a message-catalogue id and its values, for pages that translate it
+        self.template, self.params = template or reason, params
 
 
 async def invalid_field(request: Request, error: InvalidField) -> JSONResponse:

@@ -1,0 +1,76 @@
+"""Form input for the workbench: parsed into the API's own request models, and their
+validation errors said in the reviewer's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from serving.errors import InvalidField
+from serving.workbench.i18n import N_, Speaker
+
+# pydantic error types → message ids (English, translated by the catalogue); the limit of
+# a bound comes from the error's context.
+_MESSAGES = {
+    "missing": N_("This field is required."),
+    "datetime_parsing": N_("Enter a date and time."),
+    "datetime_from_date_parsing": N_("Enter a date and time."),
+    "datetime_type": N_("Enter a date and time."),
+    "float_parsing": N_("Enter a number."),
+    "float_type": N_("Enter a number."),
+    "int_parsing": N_("Enter a whole number."),
+    "finite_number": N_("Enter a finite number."),
+    "greater_than_equal": N_("Enter a value of at least %(ge)s."),
+    "greater_than": N_("Enter a value above %(gt)s."),
+    "less_than_equal": N_("Enter a value of at most %(le)s."),
+    "string_too_long": N_("Enter at most %(max_length)s characters."),
+    "string_too_short": N_("Enter at least %(min_length)s characters."),
+}
+# Messages the request models' own validators raise, kept in the catalogue as they are.
+KNOWN_REASONS = (
+    N_("outcome_known_at must not be before inspected_at"),
+    N_("must lie in [2000-01-01, 2100-01-01) UTC"),
+    N_("before the goods were declared (%(declared_at)s)"),
+    N_("the decision has goods items %(items)s"),
+)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+def _message(error: dict[str, Any], speaker: Speaker) -> str:
+    template = _MESSAGES.get(error["type"])
+    if template is not None:
+        context = {k: v for k, v in (error.get("ctx") or {}).items() if k != "error"}
+        try:
+            return speaker.gettext(template, **context)
+        except (KeyError, TypeError):
+            return speaker.gettext(template.split("%")[0].strip())
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    return speaker.gettext(reason)
+
+
+def validation_errors(error: ValidationError, speaker: Speaker) -> list[FieldError]:
+    """Each invalid field of ``error`` with its reason in the reviewer's language."""
+    return [
+        FieldError(".".join(str(p) for p in e["loc"]) or "form", _message(e, speaker))
+        for e in error.errors()
+    ]
+
+
+def invalid_field_error(error: InvalidField, speaker: Speaker) -> FieldError:
+    params = {
+        k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in error.params.items()
+    }
+    return FieldError(error.field, speaker.gettext(error.template, **params))
+
+
+def form_text(form, name: str) -> str | None:
+    """A text field's value; None when empty, so the model's default or "required" applies."""
+    value = form.get(name)
+    return value.strip() or None if isinstance(value, str) else None

@@ -1,0 +1,48 @@
+"""Domain labels in the reviewer's language, as one function the templates call.
+
+Features, categories, credit levels, measures, levels … carry both languages in the
+domain's own catalogues; the declaration's and the forms' field names are the page's
+own words and come from the message catalogue.
+"""
+
+from __future__ import annotations
+
+from serving.workbench.i18n import N_, Speaker
+
+FIELD_LABELS = {
+    "declared_at": N_("Declared at"),
+    "customs_office": N_("Customs office"),
+    "port_code": N_("Port"),
+    "trade_mode": N_("Trade mode"),
+    "transport_mode": N_("Transport mode"),
+    "consignee_id": N_("Consignee"),
+    "declarant_id": N_("Declarant (broker)"),
+    "overseas_trader_id": N_("Overseas trader"),
+    "hs_code": N_("HS code"),
+    "origin_country": N_("Origin country"),
+    "departure_country": N_("Departure country"),
+    "incoterm": N_("Incoterm"),
+    "value_cny": N_("Value (CNY)"),
+    "quantity": N_("Quantity"),
+    "quantity_unit": N_("Unit"),
+    "net_weight_kg": N_("Net weight (kg)"),
+    "gross_weight_kg": N_("Gross weight (kg)"),
+    "duty_rate": N_("Duty rate"),
+    "licence_codes": N_("Licences"),
+    "item_no": N_("Goods item"),
+    "inspected_at": N_("Inspected at"),
+    "outcome_known_at": N_("Result known at"),
+    "findings": N_("Findings"),
+    "duty_recovered_cny": N_("Duty recovered (CNY)"),
+    "seized": N_("Goods seized"),
+    "form": N_("Form"),
+}
+
+
+def domain_label(kind: str, code: object, speaker: Speaker) -> str:
+    """The label of ``code`` (a feature, category, credit level …) in the speaker's
+    language; the code itself when the catalogue has none."""
+    if kind == "field":
+        text = FIELD_LABELS.get(str(code).split(".")[0])
+        return speaker.gettext(text) if text else str(code)
+    return str(code)
