@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from disposal.configfile import ConfigError, fingerprint, read_mapping, validation_problems
 from sources.contracts import RESERVED_CATEGORIES, RISK_CATEGORIES
+from sources.labels import Label
 
 KNOWN_CATEGORIES: tuple[str, ...] = RISK_CATEGORIES + RESERVED_CATEGORIES
 
@@ -112,6 +113,10 @@ class Measure(BaseModel):
 
     def addresses(self, category: str) -> bool:
         return not self.categories or category in self.categories
+
+    def name_in(self, lang: str | None) -> str:
+        """The name in ``lang`` ("zh-CN" or "en"); English for any other language."""
+        return Label(self.name_en, self.name_zh).in_(lang)
 
 
 class UnknownMeasure(KeyError):

@@ -32,6 +32,7 @@ from disposal.decide import Decided, MeasureRows, Source, decide
 from disposal.instructions import Instruction, as_utc
 from disposal.items import ItemAssessment, ItemColumns
 from disposal.policy import DisposalPolicy, PolicyThresholds
+from sources.labels import Label
 
 __all__ = [
     "AppliedMeasure",
@@ -61,6 +62,10 @@ class AppliedMeasure(BaseModel):
     priority: float | None = Field(None, description="The item's priority for that rule.")
     categories: tuple[str, ...] = Field(description="Categories addressed; empty = all.")
     reason: str
+
+    def name_in(self, lang: str | None) -> str:
+        """The measure's name in ``lang`` ("zh-CN" or "en"); English for any other."""
+        return Label(self.name_en, self.name_zh).in_(lang)
 
 
 class Selection(BaseModel):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sources.contracts import RISK_CATEGORIES
+from sources.labels import Label
 
 
 def as_text(values) -> np.ndarray:
@@ -85,30 +86,45 @@ class Entity:
 
     name: str  # identifier: resolved keys and aggregate names use it
     label: str  # reviewer's words, shown in the feature catalogue
+    label_zh: str  # the same in Chinese, for the reviewers' workbench
     parts: tuple[KeyPart, ...]  # () for the goods item itself: no history is kept about it
+
+    def label_in(self, lang: str | None) -> str:
+        """The label in ``lang`` ("zh-CN" or "en"); English for any other language."""
+        return Label(self.label, self.label_zh).in_(lang)
 
     def key(self, parts: Mapping[KeyPart, np.ndarray]) -> np.ndarray:
         """Keys from already-read parts (declarations, or another source's columns)."""
         return join_keys(*(parts[p] for p in self.parts))
 
 
-GOODS_ITEM = Entity("goods_item", "goods item", ())
-CONSIGNEE = Entity("consignee", "consignee", (CONSIGNEE_ID,))
-DECLARANT = Entity("declarant", "declarant", (DECLARANT_ID,))
-OVERSEAS_TRADER = Entity("overseas_trader", "overseas trader", (OVERSEAS_TRADER_ID,))
+GOODS_ITEM = Entity("goods_item", "goods item", "商品项", ())
+CONSIGNEE = Entity("consignee", "consignee", "收货人", (CONSIGNEE_ID,))
+DECLARANT = Entity("declarant", "declarant", "申报单位", (DECLARANT_ID,))
+OVERSEAS_TRADER = Entity("overseas_trader", "overseas trader", "境外发货人", (OVERSEAS_TRADER_ID,))
 CONSIGNEE_TRADER = Entity(
-    "consignee_trader", "consignee × overseas trader", (CONSIGNEE_ID, OVERSEAS_TRADER_ID)
+    "consignee_trader",
+    "consignee × overseas trader",
+    "收货人 × 境外发货人",
+    (CONSIGNEE_ID, OVERSEAS_TRADER_ID),
 )
 # A goods line is what a repeat consignment shares: the same HS code and origin, net
 # weight and invoice value (with currency), whoever declares it.
 GOODS_LINE = Entity(
-    "goods_line", "goods line", (HS_CODE, ORIGIN_COUNTRY, NET_WEIGHT, DECLARED_VALUE, CURRENCY)
+    "goods_line",
+    "goods line",
+    "相同货物",
+    (HS_CODE, ORIGIN_COUNTRY, NET_WEIGHT, DECLARED_VALUE, CURRENCY),
 )
-HS6_ORIGIN = Entity("hs6_origin", "HS6 × origin", (HS_SUBHEADING, ORIGIN_COUNTRY))
-HS6 = Entity("hs6", "hs6", (HS_SUBHEADING,))
-ROUTE = Entity("route", "HS chapter × origin", (HS_CHAPTER_CODE, ORIGIN_COUNTRY))
-HS_CHAPTER = Entity("hs_chapter", "HS chapter", (HS_CHAPTER_CODE,))
-ORIGIN = Entity("origin", "origin", (ORIGIN_COUNTRY,))
+HS6_ORIGIN = Entity(
+    "hs6_origin", "HS6 × origin", "HS子目（6位）× 原产国（地区）", (HS_SUBHEADING, ORIGIN_COUNTRY)
+)
+HS6 = Entity("hs6", "hs6", "HS子目（6位）", (HS_SUBHEADING,))
+ROUTE = Entity(
+    "route", "HS chapter × origin", "HS章 × 原产国（地区）", (HS_CHAPTER_CODE, ORIGIN_COUNTRY)
+)
+HS_CHAPTER = Entity("hs_chapter", "HS chapter", "HS章", (HS_CHAPTER_CODE,))
+ORIGIN = Entity("origin", "origin", "原产国（地区）", (ORIGIN_COUNTRY,))
 
 ENTITIES: tuple[Entity, ...] = (
     GOODS_LINE,

@@ -64,8 +64,10 @@ class FeatureSpec:
             return self._inverse[name].get(int(value))
         return None if value != value else float(value)
 
-    def label(self, name: str) -> str:
-        return FEATURES_BY_NAME[name].label
+    def label(self, name: str, lang: str = "en") -> str:
+        """The feature's reviewer label in ``lang`` ("zh-CN" or "en"). English by default:
+        the scoring API's reasons carry the English label."""
+        return FEATURES_BY_NAME[name].label_in(lang)
 
     def to_dict(self) -> dict:
         return {"names": list(self.names), "vocabularies": self.vocabularies}

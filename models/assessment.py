@@ -14,7 +14,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import bdtr, bdtrc
@@ -32,6 +33,7 @@ from features.inputs import ResolvedDeclarations
 from features.state import EntityState
 from models.decision import Severity, Trend
 from sources.contracts import CREDIT_LEVELS, RISK_CATEGORIES
+from sources.labels import CATEGORY_LABELS, Label, is_chinese
 
 # Weight of a violation per category (1 = gravest), for severity of non-revenue risks.
 # Prohibited goods and public health threaten lives directly; biosecurity and food safety
@@ -52,16 +54,24 @@ TREND_MIN_INSPECTIONS = 10  # known inspections per period, else the trend is "n
 # once in 40 declarations, and 0 → 0 findings is never a trend.
 TREND_ALPHA = 0.05
 
+# What a severity value measures, by code. The API's ``Severity.measure`` is the English.
+SEVERITY_MEASURES: dict[str, Label] = {
+    "duty_at_stake": Label("duty at stake (CNY)", "涉及税款（人民币元）"),
+    "weighted_quantity": Label(
+        "category weight × log10(1 + net kg)", "类别权重 × log10(1 + 净重千克)"
+    ),
+}
+
 
 def severity(category: str, value_cny: float, duty_rate: float, net_weight_kg: float) -> Severity:
     """What is at stake for one declaration and category."""
     if category == "revenue":
         return Severity.trusted(
-            measure="duty at stake (CNY)", value=round(value_cny * duty_rate, 2)
+            measure=SEVERITY_MEASURES["duty_at_stake"].en, value=round(value_cny * duty_rate, 2)
         )
     weight = CATEGORY_WEIGHT.get(category, 0.5)
     return Severity.trusted(
-        measure="category weight × log10(1 + net kg)",
+        measure=SEVERITY_MEASURES["weighted_quantity"].en,
         value=round(weight * float(np.log10(1.0 + max(net_weight_kg, 0.0))), 4),
     )
 
@@ -135,11 +145,62 @@ def trend_directions(
 MIN_BIN_SUPPORT = 30  # held-out rows a calibration bin needs before its score is trusted
 
 
+@dataclass(frozen=True)
+class LowSupportReason:
+    """Why a score rests on little experience (Art. 16): a stable code and its words in
+    both languages. The API's ``low_support_reasons`` carry :meth:`text` in English, so
+    these English words are also what the API has always answered."""
+
+    code: str
+    label: Label
+
+    def text(self, categories: Sequence[str] = (), lang: str = "en") -> str:
+        """The reason in ``lang``, naming the categories it concerns (if it names any):
+        codes in English, as the API writes them, Art. 2 names in Chinese."""
+        words = self.label.in_(lang)
+        if not categories:
+            return words
+        if is_chinese(lang):
+            # a category this version has no name for (a later model's) keeps its code
+            names = (CATEGORY_LABELS[c].zh if c in CATEGORY_LABELS else c for c in categories)
+            return f"{words}：{'、'.join(names)}"
+        return f"{words}: {', '.join(categories)}"
+
+    def read(self, text: str) -> tuple[str, ...] | None:
+        """The categories of an English ``text`` of this reason (() when it names none);
+        None when the text is another reason."""
+        if text == self.label.en:
+            return ()
+        head, sep, tail = text.partition(": ")
+        return tuple(tail.split(", ")) if sep and head == self.label.en else None
+
+
+NEW_CONSIGNEE = LowSupportReason(
+    "new_consignee",
+    Label("new consignee: no earlier declaration", "新收货人：此前无申报记录"),
+)
+NEW_HS6_ORIGIN = LowSupportReason(
+    "new_hs6_origin",
+    Label(
+        "HS subheading × origin never declared before", "该HS子目与原产国（地区）组合此前从未申报"
+    ),
+)
+# Named with the categories whose calibration bin holds fewer than MIN_BIN_SUPPORT rows.
+SPARSE_CALIBRATION = LowSupportReason(
+    "sparse_calibration",
+    Label("few held-out cases behind the score of", "以下类别的评分所依据的留出验证样本过少"),
+)
+LOW_SUPPORT_REASONS: tuple[LowSupportReason, ...] = (
+    NEW_CONSIGNEE,
+    NEW_HS6_ORIGIN,
+    SPARSE_CALIBRATION,
+)
+
 # Entities whose first declaration is news, with the reason shown; their declaration
 # counts (all history before the declaration) tell.
-NOVELTY: tuple[tuple[Aggregate, str], ...] = (
-    (DECLARATION_COUNTS[CONSIGNEE], "new consignee: no earlier declaration"),
-    (UNIT_VALUES[HS6_ORIGIN], "HS subheading × origin never declared before"),
+NOVELTY: tuple[tuple[Aggregate, LowSupportReason], ...] = (
+    (DECLARATION_COUNTS[CONSIGNEE], NEW_CONSIGNEE),
+    (UNIT_VALUES[HS6_ORIGIN], NEW_HS6_ORIGIN),
 )
 
 
@@ -163,6 +224,6 @@ def novelty_reasons(
         before = events.window_sums(resolved.key(aggregate.entity), resolved.seconds, None)
         unseen.append(before[:, aggregate.column("count")] == 0)
     return [
-        [reason for (_, reason), new in zip(NOVELTY, unseen, strict=True) if new[row]]
+        [reason.text() for (_, reason), new in zip(NOVELTY, unseen, strict=True) if new[row]]
         for row in range(len(resolved))
     ]

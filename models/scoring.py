@@ -22,6 +22,7 @@ from features.inputs import ResolvedDeclarations, columns_from_records, declarat
 from features.state import EntityState
 from models.assessment import (
     MIN_BIN_SUPPORT,
+    SPARSE_CALIBRATION,
     credit_level_names,
     novelty_reasons,
     segment_trends,
@@ -153,9 +154,7 @@ class Scorer:
         sparse = [
             c for c, r in risks.items() if r.uncertainty.calibration_support < MIN_BIN_SUPPORT
         ]
-        low_support = novelty + (
-            [f"few held-out cases behind the score of: {', '.join(sparse)}"] if sparse else []
-        )
+        low_support = novelty + ([SPARSE_CALIBRATION.text(sparse)] if sparse else [])
         probability, level = overall
         return Decision.trusted(
             request_id=str(uuid.uuid4()),

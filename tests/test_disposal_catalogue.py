@@ -117,5 +117,5 @@ def test_unreadable_or_malformed_file_names_it(tmp_path):
 
 
 def test_unknown_code_says_which_codes_exist():
-    with pytest.raises(UnknownMeasure, match=r"'XRAY' is not in catalogue 2026\.1 .*REL, PCA"):
+    with pytest.raises(UnknownMeasure, match=r"'XRAY' is not in catalogue 2026\.2 .*REL, PCA"):
         catalogue().measure("XRAY")
