@@ -21,10 +21,11 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
+from sources.labels import DEFAULT_LANGUAGE
+
 LOCALES_DIR = Path(__file__).parent / "locales"
 # Language tags as the user sees and chooses them → Babel's locale identifiers.
 LANGUAGES = {"zh-CN": "zh_CN", "en": "en"}
-DEFAULT_LANGUAGE = "zh-CN"
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
 
 

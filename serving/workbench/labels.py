@@ -7,8 +7,12 @@ own words and come from the message catalogue.
 
 from __future__ import annotations
 
+from disposal.labels import UnknownLabel, label, low_support_reason_in, severity_measure_in
+from features.definitions import FEATURES_BY_NAME
 from serving.workbench.i18n import N_, Speaker
 
+# The templates' short kind names → the label catalogue's kinds.
+_KINDS = {"level": "risk_level", "source": "measure_source"}
 FIELD_LABELS = {
     "declared_at": N_("Declared at"),
     "customs_office": N_("Customs office"),
@@ -42,7 +46,18 @@ FIELD_LABELS = {
 def domain_label(kind: str, code: object, speaker: Speaker) -> str:
     """The label of ``code`` (a feature, category, credit level …) in the speaker's
     language; the code itself when the catalogue has none."""
+    language = speaker.language
     if kind == "field":
         text = FIELD_LABELS.get(str(code).split(".")[0])
         return speaker.gettext(text) if text else str(code)
-    return str(code)
+    if kind == "feature":
+        feature = FEATURES_BY_NAME.get(str(code))
+        return feature.label_in(language) if feature else str(code)
+    if kind == "severity":
+        return severity_measure_in(str(code), language)
+    if kind == "low_support":
+        return low_support_reason_in(str(code), language)
+    try:
+        return label(_KINDS.get(kind, kind), code, language)  # type: ignore[arg-type]
+    except UnknownLabel:
+        return str(code)  # a code newer than the catalogue: shown as it is

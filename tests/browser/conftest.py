@@ -1,0 +1,106 @@
+"""Browser tests of the workbench: Debian's Chromium driven by Playwright, headless, against
+a real ``customs-risk serve`` (uvicorn) on the cycle's project. Chromium is installed with
+apt-get when missing; nothing is downloaded by Playwright. Screenshots go to
+``tests/browser/screenshots/`` (git-ignored)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+def _ensure_chromium() -> str:
+    if not Path(CHROMIUM).exists():
+        apt = shutil.which("apt-get")
+        if apt is None:
+            pytest.fail("Debian's chromium is missing and apt-get is not available")
+        subprocess.run([apt, "update", "-qq"], check=False)
+        subprocess.run([apt, "install", "-y", "-qq", "chromium"], check=True)
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def workbench_server(cycle):
+    """The API and workbench served by a real uvicorn process; its base URL and demo keys."""
+    settings, _ = cycle
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CUSTOMS_RISK_DATA_DIR": str(settings.data_dir),
+        "CUSTOMS_RISK_MLFLOW_DIR": str(settings.mlflow_dir),
+        "CUSTOMS_RISK_TRACKING_URI": settings.resolved_tracking_uri,
+        "CUSTOMS_RISK_INSTRUCTION_REFRESH_SECONDS": "0.2",
+        "PORT": str(port),
+    }
+    cli = Path(sys.executable).with_name("customs-risk")
+    server = subprocess.Popen([str(cli), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stdout.read().decode()
+            time.sleep(0.5)
+        else:
+            pytest.fail("uvicorn did not become ready in 90 s")
+        keys = json.loads(settings.resolved_demo_keys_file.read_text())
+        yield base, keys
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = _ensure_chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context (no cookies) at 1280×800; a screenshot when the test ends."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    opened = context.new_page()
+    yield opened
+    SCREENSHOTS.mkdir(exist_ok=True)
+    opened.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-end.png"), full_page=True)
+    context.close()
+
+
+def shoot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, base: str, key: str) -> None:
+    page.goto(f"{base}/workbench/")
+    page.get_by_label("个人密钥").or_(page.get_by_label("Personal key")).fill(key)
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()

@@ -1,0 +1,77 @@
+"""The reviewers' workbench in a real browser (Chromium, headless) against real uvicorn."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from conftest import shoot, sign_in
+
+pytestmark = pytest.mark.integration
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _open_level_4_decision(page, base: str) -> None:
+    page.goto(f"{base}/workbench/")
+    page.select_option("#f-level", "4")
+    page.get_by_role("button", name=re.compile("应用|Apply")).click()
+    expect(page).to_have_url(re.compile(r"level=4"))
+    page.locator("table tbody tr td a").first.click()
+    expect(page).to_have_url(re.compile(r"/workbench/decisions/"))
+
+
+def test_officer_reads_reasons_in_chinese_then_english_and_records_an_outcome(
+    page, workbench_server
+):
+    base, keys = workbench_server
+    sign_in(page, base, keys["demo-officer"])
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    shoot(page, "queue-zh")
+    _open_level_4_decision(page, base)
+    level = page.locator("section h2 .level").first
+    expect(level).to_contain_text("4")
+    chart = page.locator("figure.chart svg").first
+    expect(chart).to_be_visible()
+    assert CJK.search(chart.text_content()), "the reasons are not in Chinese"
+    shoot(page, "decision-zh")
+
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    chart_text = page.locator("figure.chart svg").first.text_content()
+    assert not CJK.search(chart_text.replace("元", "")), chart_text[:300]
+    expect(page.get_by_role("heading", name="Risk per category").first).to_be_visible()
+    shoot(page, "decision-en")
+
+    form = page.locator("form[action$='/outcome']").first
+    form.get_by_label("Inspected at (UTC)").fill("2000-01-02T10:00")
+    form.get_by_label("Result known at (UTC)").fill("2000-01-01T10:00")
+    form.get_by_role("button", name="Record outcome").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("must not be before inspected_at")
+    shoot(page, "outcome-invalid-en")
+
+    form = page.locator("form[action$='/outcome']").first
+    form.get_by_label("Inspected at (UTC)").fill("2030-01-02T10:00")
+    form.get_by_label("Result known at (UTC)").fill("2030-01-03T10:00")
+    form.locator("input[name='found_revenue']").check()
+    form.locator("input[name='description_revenue']").fill("undervalued by 40 %")
+    form.get_by_role("button", name="Record outcome").click()
+    expect(page.get_by_role("status")).to_contain_text("Outcome recorded")
+    expect(page.get_by_text("undervalued").or_(page.get_by_text("Recorded by"))).not_to_have_count(0)
+    shoot(page, "outcome-recorded-en")
+
+
+def test_a_clearance_key_cannot_open_the_workbench(page, workbench_server):
+    base, keys = workbench_server
+    sign_in(page, base, keys["demo-clearance"])
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/workbench/sign-in"))
+    page.goto(f"{base}/workbench/")
+    expect(page).to_have_url(re.compile(r"/workbench/sign-in"))
+    # A bearer key is not a session either.
+    bearer = {"Authorization": f"Bearer {keys['demo-clearance']}"}
+    answer = httpx.get(f"{base}/workbench/", headers=bearer, follow_redirects=False)
+    assert answer.status_code == 303 and "/sign-in" in answer.headers["location"]
