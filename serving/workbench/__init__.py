@@ -1,0 +1,1 @@
+"""The reviewers' web workbench: server-rendered pages (Jinja2) and their SVG charts."""
