@@ -21,13 +21,19 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
+# Debian packages the browser tests need: the browser, and Chinese fonts so that the
+# screenshots show the zh-CN pages as a reviewer sees them.
+PACKAGES = {"chromium": Path(CHROMIUM), "fonts-noto-cjk": Path("/usr/share/fonts/opentype/noto")}
+
+
 def _ensure_chromium() -> str:
-    if not Path(CHROMIUM).exists():
+    missing = [name for name, path in PACKAGES.items() if not path.exists()]
+    if missing:
         apt = shutil.which("apt-get")
         if apt is None:
-            pytest.fail("Debian's chromium is missing and apt-get is not available")
+            pytest.fail(f"Debian packages {missing} are missing and apt-get is not available")
         subprocess.run([apt, "update", "-qq"], check=False)
-        subprocess.run([apt, "install", "-y", "-qq", "chromium"], check=True)
+        subprocess.run([apt, "install", "-y", "-qq", *missing], check=True)
     return CHROMIUM
 
 
@@ -51,7 +57,9 @@ def workbench_server(cycle):
         "PORT": str(port),
     }
     cli = Path(sys.executable).with_name("customs-risk")
-    server = subprocess.Popen([str(cli), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [str(cli), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     base = f"http://localhost:{port}"
     try:
         deadline = time.monotonic() + 90

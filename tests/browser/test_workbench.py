@@ -60,7 +60,9 @@ def test_officer_reads_reasons_in_chinese_then_english_and_records_an_outcome(
     form.locator("input[name='description_revenue']").fill("undervalued by 40 %")
     form.get_by_role("button", name="Record outcome").click()
     expect(page.get_by_role("status")).to_contain_text("Outcome recorded")
-    expect(page.get_by_text("undervalued").or_(page.get_by_text("Recorded by"))).not_to_have_count(0)
+    expect(page.get_by_text("undervalued").or_(page.get_by_text("Recorded by"))).not_to_have_count(
+        0
+    )
     shoot(page, "outcome-recorded-en")
 
 

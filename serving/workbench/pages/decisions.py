@@ -42,7 +42,8 @@ def reasons_chart(category: CategoryView, speaker: Speaker) -> Markup:
     """The category's top contributions as a chart, in the reviewer's language."""
 
     def named(reason) -> tuple[str, str, float]:
-        value = "" if reason.value is None else str(reason.value)
+        value = reason.value
+        value = "" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
         return (domain_label("feature", reason.feature, speaker), value, reason.contribution)
 
     return contribution_chart(

@@ -1,7 +1,215 @@
-"""The instructions pages."""
+"""Control instructions (布控指令) in the workbench: list, draft, publish (a second
+publisher), revoke, emergency publication. Each action goes through the same functions as
+the API (``serving.routes.instructions``), so the lifecycle rules and the audit are one."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+
+from disposal.instructions import Instruction, status_at
+from ledger.reports import instruction_hits
+from serving.dependencies import LedgerAccess, Published, ServedModel
+from serving.errors import InvalidField
+from serving.routes import instructions as api
+from serving.schemas import InstructionDraft, Revocation
+from serving.workbench.auth import AnyReviewer, Drafter, Publisher, checked_form
+from serving.workbench.forms import FieldError, form_text, invalid_field_error, validation_errors
+from serving.workbench.templating import render, speaker_of
+from sources.contracts import RISK_CATEGORIES
 
 router = APIRouter()
+SCOPE_LISTS = (
+    "hs_prefixes",
+    "origin_countries",
+    "consignee_ids",
+    "declarant_ids",
+    "routes",
+    "trade_modes",
+)
+
+
+def _listed(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").replace("，", ",").split(",") if part.strip()]
+
+
+def draft_body(form) -> dict[str, Any]:
+    """The form as an ``InstructionDraft`` body (lists comma-separated; times in UTC)."""
+    scope: dict[str, Any] = {name: _listed(form.get(name)) for name in SCOPE_LISTS}
+    for bound in ("value_min_cny", "value_max_cny"):
+        if form_text(form, bound):
+            scope[bound] = form_text(form, bound)
+    body = {
+        "scope": {k: v for k, v in scope.items() if v},
+        "measures": form.getlist("measures"),
+        "categories": form.getlist("categories"),
+        "priority": form_text(form, "priority") or 0,
+        "reason": form_text(form, "reason"),
+        "valid_from": form_text(form, "valid_from"),
+        "valid_to": form_text(form, "valid_to"),
+        "owner": form_text(form, "owner"),
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _form_page(request, session, loaded, form, errors, status_code=200, **extra) -> HTMLResponse:
+    return render(
+        request,
+        "instruction_form.html",
+        session,
+        status_code,
+        nav="instructions",
+        form=form,
+        errors=errors,
+        measures=list(loaded.rules.catalogue.measures.values()),
+        categories=RISK_CATEGORIES,
+        **{"test_run": None, **extra},
+    )
+
+
+@router.get("/instructions", response_class=HTMLResponse)
+def instructions_page(request: Request, ledger: LedgerAccess, session: AnyReviewer):
+    hits = instruction_hits(ledger.engine)
+    now = datetime.now(UTC)
+    listed = []
+    for stored in ledger.instructions.list():
+        instruction = Instruction.model_validate(stored.payload)
+        listed.append(
+            (instruction, str(status_at(instruction, now)), hits.get(instruction.instruction_id))
+        )
+    listed.sort(key=lambda row: row[0].drafted_at, reverse=True)
+    return render(request, "instructions.html", session, nav="instructions", listed=listed)
+
+
+@router.get("/instructions/new", response_class=HTMLResponse)
+def new_instruction_page(request: Request, loaded: ServedModel, session: Drafter):
+    return _form_page(request, session, loaded, {}, [])
+
+
+def _errors_of(call, speaker) -> tuple[Any, list[FieldError]]:
+    try:
+        return call(), []
+    except ValidationError as error:
+        return None, validation_errors(error, speaker)
+    except InvalidField as error:
+        return None, [invalid_field_error(error, speaker)]
+    except HTTPException as error:
+        return None, [FieldError("form", str(error.detail))]
+
+
+@router.post("/instructions/new", response_model=None)
+async def submit_instruction(
+    request: Request,
+    ledger: LedgerAccess,
+    loaded: ServedModel,
+    published: Published,
+    session: Drafter,
+) -> HTMLResponse | RedirectResponse:
+    """Test the scope, save a draft, or (a publisher) publish an emergency instruction."""
+    form = await request.form()
+    checked_form(session, str(form.get("csrf", "")))
+    speaker = speaker_of(request)
+    action = form.get("action", "test")
+    body, errors = _errors_of(lambda: InstructionDraft.model_validate(draft_body(form)), speaker)
+    if errors or action == "test":
+        test_run = None if errors else _test_run(request, body)
+        return _form_page(
+            request,
+            session,
+            loaded,
+            dict(form),
+            errors,
+            422 if errors else 200,
+            test_run=test_run,
+            field_values=form,
+        )
+    caller = session.principal
+    if action == "emergency":
+        saved, errors = _errors_of(
+            lambda: api.emergency_instruction(body, ledger, loaded, published, caller), speaker
+        )
+    else:
+        saved, errors = _errors_of(
+            lambda: api.draft_instruction(body, ledger, loaded, caller), speaker
+        )
+    if errors:
+        return _form_page(request, session, loaded, dict(form), errors, 422)
+    return RedirectResponse(f"/workbench/instructions/{saved.instruction_id}", 303)
+
+
+def _test_run(request: Request, body: InstructionDraft):
+    """How many goods items of the last four weeks the scope would have hit (None while the
+    lake has no history)."""
+    return None
+
+
+@router.get("/instructions/{instruction_id}", response_class=HTMLResponse)
+def instruction_page(
+    instruction_id: str, request: Request, ledger: LedgerAccess, session: AnyReviewer
+) -> HTMLResponse:
+    history = ledger.instructions.history(instruction_id)
+    if not history:
+        raise HTTPException(404, f"no instruction {instruction_id}")
+    versions = [Instruction.model_validate(v.payload) for v in history]
+    current = versions[-1]
+    hits = instruction_hits(ledger.engine).get(instruction_id)
+    return render(
+        request,
+        "instruction.html",
+        session,
+        nav="instructions",
+        instruction=current,
+        versions=versions,
+        status_now=str(status_at(current, datetime.now(UTC))),
+        hits=hits,
+        error=request.query_params.get("error"),
+        test_run=_test_run(request, current),
+    )
+
+
+def _act(instruction_id: str, call, speaker) -> RedirectResponse:
+    _, errors = _errors_of(call, speaker)
+    target = f"/workbench/instructions/{instruction_id}"
+    if errors:
+        target += f"?error={quote(errors[0].message)}"
+    return RedirectResponse(target, 303)
+
+
+@router.post("/instructions/{instruction_id}/publish")
+async def publish(
+    instruction_id: str,
+    request: Request,
+    ledger: LedgerAccess,
+    published: Published,
+    session: Publisher,
+) -> RedirectResponse:
+    form = await request.form()
+    checked_form(session, str(form.get("csrf", "")))
+    return _act(
+        instruction_id,
+        lambda: api.publish_instruction(instruction_id, ledger, published, session.principal),
+        speaker_of(request),
+    )
+
+
+@router.post("/instructions/{instruction_id}/revoke")
+async def revoke(
+    instruction_id: str,
+    request: Request,
+    ledger: LedgerAccess,
+    published: Published,
+    session: Publisher,
+) -> RedirectResponse:
+    form = await request.form()
+    checked_form(session, str(form.get("csrf", "")))
+
+    def call():
+        body = Revocation.model_validate({"reason": form_text(form, "reason")})
+        return api.revoke_instruction(instruction_id, body, ledger, published, session.principal)
+
+    return _act(instruction_id, call, speaker_of(request))
