@@ -6,9 +6,8 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import expect
-
 from conftest import shoot, sign_in
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.integration
 CJK = re.compile(r"[\u4e00-\u9fff]")
