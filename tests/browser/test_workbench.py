@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,6 +13,7 @@ from conftest import shoot, sign_in
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -76,3 +80,50 @@ def test_a_clearance_key_cannot_open_the_workbench(page, workbench_server):
     bearer = {"Authorization": f"Bearer {keys['demo-clearance']}"}
     answer = httpx.get(f"{base}/workbench/", headers=bearer, follow_redirects=False)
     assert answer.status_code == 303 and "/sign-in" in answer.headers["location"]
+
+
+def test_analyst_drafts_with_a_test_run_a_publisher_publishes_and_a_score_hits_it(
+    browser, workbench_server
+):
+    base, keys = workbench_server
+    analyst = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    page = analyst.new_page()
+    sign_in(page, base, keys["demo-analyst"])
+    page.goto(f"{base}/workbench/language?to=en&next=/workbench/instructions/new")
+    page.get_by_label("HS code starts with").fill("2204")
+    page.get_by_label("Origin countries").fill("ES")
+    page.locator("#m-LAB").check()
+    page.locator("#c-food_safety").check()
+    page.get_by_label("Reason, for the examining officer").fill("Sample still wine for SO2.")
+    page.get_by_label("Valid to (UTC)").fill("2030-12-31T23:59")
+    page.get_by_role("button", name="Test run").click()
+    expect(page.get_by_role("heading", name=re.compile("Test run"))).to_be_visible()
+    hits = int(page.locator("#test-run-hits").text_content().replace(",", ""))
+    assert hits >= 0
+    shoot(page, "instruction-test-run-en")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page).to_have_url(re.compile(r"/workbench/instructions/INS-"))
+    instruction_id = page.url.rsplit("/", 1)[-1]
+    expect(page.locator("#status-now")).to_contain_text(re.compile("[Dd]raft"))
+    analyst.close()
+
+    publisher = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = publisher.new_page()
+    sign_in(page, base, keys["demo-publisher"])
+    page.goto(f"{base}/workbench/language?to=en&next=/workbench/instructions/{instruction_id}")
+    page.get_by_role("button", name="Publish (second person)").click()
+    expect(page.locator("#status-now")).to_contain_text(re.compile("[Pp]ublished"))
+    shoot(page, "instruction-published-en")
+    publisher.close()
+
+    example = json.loads((ROOT / "examples" / "declaration.json").read_text())
+    bearer = {"Authorization": f"Bearer {keys['demo-clearance']}"}
+    deadline = time.monotonic() + 10
+    while True:  # the API re-reads published instructions every 0.2 s here
+        scored = httpx.post(f"{base}/v1/score", json=example, headers=bearer, timeout=10)
+        assert scored.status_code == 200, scored.text
+        sources = {m.get("instruction_id") for m in scored.json()["measures"]}
+        if instruction_id in sources or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert instruction_id in sources
