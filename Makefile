@@ -29,6 +29,7 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scoring_latency.py
 	$(BIN)/python benchmarks/ledger_write.py
+	$(BIN)/python benchmarks/workbench_render.py
 
 bench-kcs: $(STAMP)
 	$(BIN)/python benchmarks/kcs_valid.py

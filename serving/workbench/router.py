@@ -19,6 +19,7 @@ from serving.workbench.auth import (
 )
 from serving.workbench.pages import decisions, instructions, monitoring, queue, signin, warnings
 from serving.workbench.templating import render
+from serving.workbench.timing import ServerTiming
 
 STATIC = Path(__file__).parent / "static"
 
@@ -32,6 +33,7 @@ def workbench_router() -> APIRouter:
 
 def install_workbench(app: FastAPI) -> None:
     app.include_router(workbench_router())
+    app.add_middleware(ServerTiming)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="workbench-static")
 
     @app.exception_handler(SignInRequired)

@@ -127,3 +127,34 @@ def test_analyst_drafts_with_a_test_run_a_publisher_publishes_and_a_score_hits_i
             break
         time.sleep(0.3)
     assert instruction_id in sources
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(e => e.type !== 'hidden' && e.labels.length === 0 && !e.getAttribute('aria-label'))
+  .map(e => e.name || e.id)"""
+OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def test_pages_are_labelled_keyboard_usable_and_fit_a_narrow_window(browser, workbench_server):
+    base, keys = workbench_server
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{base}/workbench/")
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip")).to_be_focused()
+    page.keyboard.press("Tab")  # the language links, then the key field
+    while page.evaluate("document.activeElement.id") != "key":
+        page.keyboard.press("Tab")
+    page.keyboard.type(keys["demo-officer"])
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/workbench/$"))
+    for path in ("/workbench/", "/workbench/instructions"):
+        page.goto(base + path)
+        assert page.evaluate(UNLABELLED) == [], path
+        assert page.evaluate(OVERFLOW) <= 0, path
+    page.goto(f"{base}/workbench/")
+    page.locator("table tbody tr td a").first.click()
+    assert page.evaluate(UNLABELLED) == []
+    assert page.evaluate(OVERFLOW) <= 0
+    shoot(page, "decision-narrow-zh")
+    context.close()

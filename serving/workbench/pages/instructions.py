@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from disposal.test_run import TEST_RUN_WEEKS, ScopeTestRun
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from disposal.instructions import Instruction, status_at
-from disposal.test_run import TEST_RUN_WEEKS, ScopeTestRun
 from ledger.reports import instruction_hits
 from serving.dependencies import LedgerAccess, Published, ServedModel
 from serving.errors import InvalidField
