@@ -178,15 +178,12 @@ class ItemColumns:
 
     @classmethod
     def _with_scores(cls, frame: pd.DataFrame, scores: ScoreColumns) -> ItemColumns:
-        declared_at = pd.to_datetime(frame["declared_at"])
-        if declared_at.dt.tz is not None:
-            declared_at = declared_at.dt.tz_convert("UTC").dt.tz_localize(None)
         text = {c: frame[c].astype(str).to_numpy(dtype=object) for c in TEXT_SCOPE_COLUMNS}
         return cls(
             scores=scores,
             item_no=frame["item_no"].to_numpy(dtype=int),
             decision_key=frame["declaration_id"].astype(str).to_numpy(dtype=object),
-            at=declared_at.to_numpy(dtype="datetime64[us]"),
+            at=utc_naive_times(frame["declared_at"]),
             value_cny=frame["value_cny"].to_numpy(dtype=float),
             **text,
         )
@@ -216,6 +213,15 @@ def utc_naive(at: datetime) -> np.datetime64:
     if at.tzinfo is not None:
         at = at.astimezone(UTC).replace(tzinfo=None)
     return np.datetime64(at, "us")
+
+
+def utc_naive_times(times: pd.Series) -> np.ndarray:
+    """A column of moments as numpy UTC times (naive ones are UTC already, as in the lake;
+    aware ones are converted)."""
+    times = pd.to_datetime(times)
+    if times.dt.tz is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times.to_numpy(dtype="datetime64[us]")
 
 
 def _same_keys(mappings: list[dict], items: Sequence[ItemAssessment], field: str) -> list[str]:

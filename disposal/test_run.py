@@ -28,7 +28,13 @@ from scipy.stats import norm
 
 from disposal.catalogue import known_categories
 from disposal.instructions import Instruction, InstructionScope, as_utc, scope_mask
-from disposal.items import ITEM_KEY_COLUMNS, SCOPE_COLUMNS, ItemColumns, utc_naive
+from disposal.items import (
+    ITEM_KEY_COLUMNS,
+    SCOPE_COLUMNS,
+    ItemColumns,
+    utc_naive,
+    utc_naive_times,
+)
 from sources.contracts import INSPECTION_OUTCOMES, RISK_CATEGORIES
 
 TEST_RUN_WEEKS = 4
@@ -138,7 +144,9 @@ def window_end(declarations: pd.DataFrame, until: datetime) -> tuple[datetime, U
     until = as_utc(until)
     if len(declarations) == 0:
         return until, UntilBasis.REQUESTED
-    latest = as_utc(pd.Timestamp(_naive_utc(declarations["declared_at"]).max()).to_pydatetime())
+    latest = as_utc(
+        pd.Timestamp(utc_naive_times(declarations["declared_at"]).max()).to_pydatetime()
+    )
     return (latest, UntilBasis.LAKE_END) if latest < until else (until, UntilBasis.REQUESTED)
 
 
@@ -160,7 +168,7 @@ def scope_test_run(
     scope, counted = _subject(subject, categories)
     end, basis = window_end(declarations, until)
     start = end - timedelta(weeks=weeks)
-    declared_at = _naive_utc(declarations["declared_at"])
+    declared_at = utc_naive_times(declarations["declared_at"])
     in_window = (declared_at > utc_naive(start)) & (declared_at <= utc_naive(end))
     window = declarations.loc[in_window]
     hit = scope_mask(scope, ItemColumns.as_declared(window))
@@ -198,14 +206,6 @@ def _subject(
     return subject, known_categories(counted)
 
 
-def _naive_utc(times: pd.Series) -> np.ndarray:
-    """Lake times (UTC, tz-naive) as numpy; aware ones converted to UTC first."""
-    times = pd.to_datetime(times)
-    if times.dt.tz is not None:
-        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    return times.to_numpy(dtype="datetime64[us]")
-
-
 def _outcomes_known_by(
     items: pd.DataFrame, outcomes: pd.DataFrame, end: datetime, categories: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -218,8 +218,8 @@ def _outcomes_known_by(
         wanted.drop_duplicates(list(ITEM_KEY)), on=list(ITEM_KEY), how="left"
     )
     limit = utc_naive(end)
-    known_at = _naive_utc(joined["outcome_known_at"])
-    inspected_at = _naive_utc(joined["inspected_at"])
+    known_at = utc_naive_times(joined["outcome_known_at"])
+    inspected_at = utc_naive_times(joined["inspected_at"])
     known = ~np.isnat(known_at) & (known_at <= limit)
     pending = ~known & ~np.isnat(inspected_at) & (inspected_at <= limit)
     flags = joined[columns].eq(True).to_numpy(dtype=bool)  # no outcome: no finding
