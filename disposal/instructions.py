@@ -66,6 +66,11 @@ class InstructionError(ValueError):
     """A lifecycle step that is not allowed, or an invalid instruction (names the field)."""
 
 
+class NotADraft(InstructionError):
+    """A step only a draft allows (editing, publishing) asked of a published or revoked
+    instruction: a conflict with its state, not an invalid field."""
+
+
 class FourEyesViolation(InstructionError):
     """The publisher of an ordinary instruction drafted or edited it."""
 
@@ -347,7 +352,7 @@ def revoke(instruction: Instruction, revoker: str, reason: str, at: datetime) ->
 
 def _require_draft(instruction: Instruction, to: str) -> None:
     if instruction.status is not InstructionStatus.DRAFTED:
-        raise InstructionError(
+        raise NotADraft(
             f"instruction {instruction.instruction_id} is {instruction.status}; only a draft "
             f"can be {to}"
         )

@@ -3,64 +3,13 @@ routes and small ones are not, and an outcome known after ``until`` is not read.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pandas as pd
 import pytest
+from history_samples import AFTER, BASELINE, RECENT, UNTIL, Lake, stable_lake
 
 from disposal.instructions import InstructionScope
 from reassessment.signals import route_signals
-from sources.contracts import RISK_CATEGORIES
-
-UNTIL = datetime(2026, 6, 30, 12, tzinfo=UTC)
-CHAPTERS = ("02", "03", "08", "22", "33", "61", "84", "85")
-ORIGINS = ("BR", "DE", "JP", "US", "VN")
-BASELINE, RECENT, AFTER = -100.0, -10.0, 2.0  # days from UNTIL the outcomes became known
-
-
-class Lake:
-    """Declarations and inspection outcomes, planted a route and a window at a time."""
-
-    def __init__(self) -> None:
-        self.declarations: list[dict] = []
-        self.outcomes: list[dict] = []
-
-    def plant(self, chapter, origin, known_day, inspected, findings, category="food_safety"):
-        known = UNTIL + timedelta(days=known_day)
-        for n in range(inspected):
-            declaration_id = f"D{len(self.declarations):09d}"
-            self.declarations.append(
-                {
-                    "declaration_id": declaration_id,
-                    "item_no": 1,
-                    "declared_at": (known - timedelta(days=6)).replace(tzinfo=None),
-                    "hs_code": f"{chapter}01000000",
-                    "origin_country": origin,
-                }
-            )
-            self.outcomes.append(
-                {
-                    "declaration_id": declaration_id,
-                    "item_no": 1,
-                    "inspected_at": (known - timedelta(days=5)).replace(tzinfo=None),
-                    "outcome_known_at": known.replace(tzinfo=None),
-                    **{f"finding_{c}": c == category and n < findings for c in RISK_CATEGORIES},
-                }
-            )
-        return self
-
-    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return pd.DataFrame(self.declarations), pd.DataFrame(self.outcomes)
-
-
-def stable_lake() -> Lake:
-    """40 routes finding food-safety violations in 5 % of inspections, in both windows
-    (a few at 7.5 % recently: noise, not a rise)."""
-    lake = Lake()
-    for i, (chapter, origin) in enumerate((c, o) for c in CHAPTERS for o in ORIGINS):
-        lake.plant(chapter, origin, BASELINE, 400, 20)
-        lake.plant(chapter, origin, RECENT, 120, 9 if i % 7 == 0 else 6)
-    return lake
 
 
 def test_a_route_whose_finding_rate_triples_is_found_and_stable_routes_are_not():
