@@ -6,7 +6,9 @@ officer. Its lifecycle is drafted → published → expired (derived from ``vali
 revoked. Every lifecycle function is pure: it returns the next version (``version`` + 1)
 and never changes the one it was given, so every version can be kept.
 
-- ``publish`` needs a second person (four eyes): the publisher is not the drafter.
+- ``edit`` saves new content of a draft as its next version and keeps who edited it.
+- ``publish`` needs a second person (four eyes): the publisher neither drafted nor edited
+  the instruction.
 - ``publish_emergency`` (Art. 17) takes effect at once with one publisher; an emergency
   instruction has an owner and lasts at most 30 days. It overrides the model for its
   scope (see ``disposal.disposition``).
@@ -64,8 +66,13 @@ class InstructionError(ValueError):
     """A lifecycle step that is not allowed, or an invalid instruction (names the field)."""
 
 
+class NotADraft(InstructionError):
+    """A step only a draft allows (editing, publishing) asked of a published or revoked
+    instruction: a conflict with its state, not an invalid field."""
+
+
 class FourEyesViolation(InstructionError):
-    """The publisher of an ordinary instruction is its drafter."""
+    """The publisher of an ordinary instruction drafted or edited it."""
 
 
 class InstructionScope(BaseModel):
@@ -118,13 +125,19 @@ class Instruction(BaseModel):
     owner: str | None = Field(None, description="Who answers for it (required in emergency).")
     drafted_by: str = Field(min_length=1)
     drafted_at: datetime
+    edited_by: tuple[str, ...] = Field(
+        (), description="Who edited the draft after drafting it, each once, first edit first."
+    )
+    edited_at: datetime | None = Field(None, description="Last edit of the draft.")
     published_by: str | None = None
     published_at: datetime | None = None
     revoked_by: str | None = None
     revoked_at: datetime | None = None
     revoke_reason: str | None = None
 
-    @field_validator("valid_from", "valid_to", "drafted_at", "published_at", "revoked_at")
+    @field_validator(
+        "valid_from", "valid_to", "drafted_at", "edited_at", "published_at", "revoked_at"
+    )
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else as_utc(value)
@@ -140,6 +153,11 @@ class Instruction(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def authors(self) -> frozenset[str]:
+        """Everyone who wrote its content: the drafter and every editor (four eyes)."""
+        return frozenset((self.drafted_by, *self.edited_by))
 
 
 def _problems(i: Instruction) -> list[str]:
@@ -209,12 +227,7 @@ def draft(
     owner: str | None = None,
 ) -> Instruction:
     """Version 1 of a new instruction, not yet in force. Measures must be in the catalogue."""
-    unknown = [code for code in measures if code not in catalogue.measures]
-    if unknown:
-        raise InstructionError(
-            f"field 'measures': {unknown} not in catalogue {catalogue.version} "
-            f"({', '.join(catalogue.measures)})"
-        )
+    _require_catalogued(measures, catalogue)
     return _build(
         {
             "instruction_id": instruction_id,
@@ -235,12 +248,62 @@ def draft(
     )
 
 
+def edit(
+    instruction: Instruction,
+    *,
+    scope: InstructionScope | dict,
+    measures: tuple[str, ...] | list[str],
+    categories: tuple[str, ...] | list[str],
+    reason: str,
+    valid_from: datetime,
+    valid_to: datetime,
+    edited_by: str,
+    at: datetime,
+    catalogue: MeasureCatalogue,
+    priority: int = 0,
+    emergency: bool = False,
+    owner: str | None = None,
+) -> Instruction:
+    """The next version of a draft with this content (all of it: what is not given takes
+    its default, as in ``draft``). The editor joins ``edited_by``: whoever drafted or
+    edited an instruction cannot also be its four-eyes publisher."""
+    _require_draft(instruction, "edited")
+    _require_catalogued(measures, catalogue)
+    editors = instruction.edited_by
+    if edited_by not in editors:
+        editors = (*editors, edited_by)
+    return _next(
+        instruction,
+        scope=scope,
+        measures=tuple(measures),
+        categories=tuple(categories),
+        priority=priority,
+        reason=reason,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        emergency=emergency,
+        owner=owner,
+        edited_by=editors,
+        edited_at=at,
+    )
+
+
+def _require_catalogued(measures: tuple[str, ...] | list[str], catalogue: MeasureCatalogue) -> None:
+    unknown = [code for code in measures if code not in catalogue.measures]
+    if unknown:
+        raise InstructionError(
+            f"field 'measures': {unknown} not in catalogue {catalogue.version} "
+            f"({', '.join(catalogue.measures)})"
+        )
+
+
 def publish(instruction: Instruction, publisher: str, at: datetime) -> Instruction:
-    """Publish a draft; four eyes: the publisher must not be the drafter."""
+    """Publish a draft; four eyes: the publisher neither drafted nor edited it."""
     _require_draft(instruction, "published")
-    if publisher == instruction.drafted_by:
+    if publisher in instruction.authors:
+        wrote = "drafted" if publisher == instruction.drafted_by else "edited"
         raise FourEyesViolation(
-            f"instruction {instruction.instruction_id}: {publisher!r} drafted it and cannot "
+            f"instruction {instruction.instruction_id}: {publisher!r} {wrote} it and cannot "
             "publish it too; a second person with the publisher role must"
         )
     if as_utc(at) >= instruction.valid_to:
@@ -289,7 +352,7 @@ def revoke(instruction: Instruction, revoker: str, reason: str, at: datetime) ->
 
 def _require_draft(instruction: Instruction, to: str) -> None:
     if instruction.status is not InstructionStatus.DRAFTED:
-        raise InstructionError(
+        raise NotADraft(
             f"instruction {instruction.instruction_id} is {instruction.status}; only a draft "
             f"can be {to}"
         )

@@ -116,6 +116,19 @@ class ScoreColumns:
         )
 
     @classmethod
+    def unscored(cls, hs_code: np.ndarray) -> ScoreColumns:
+        """No score of any category: goods items as declared (the history an instruction's
+        scope is tried on), where only the HS code matters."""
+        n = len(hs_code)
+        return cls(
+            probabilities={},
+            levels={},
+            credit_level=_objects([None] * n),
+            low_support=np.zeros(n, dtype=bool),
+            hs_code=hs_code,
+        )
+
+    @classmethod
     def from_items(cls, items: Sequence[ItemAssessment]) -> ScoreColumns:
         categories = _same_keys([i.probabilities for i in items], items, "probabilities")
         level_categories = _same_keys([i.levels for i in items], items, "levels")
@@ -152,15 +165,25 @@ class ItemColumns:
         """From a scores table with the reference columns, the scope columns and
         ``declaration_id`` (the decision key), ``item_no`` and ``declared_at`` (UTC)."""
         _require(frame, ITEM_KEY_COLUMNS + SCOPE_COLUMNS)
-        declared_at = pd.to_datetime(frame["declared_at"])
-        if declared_at.dt.tz is not None:
-            declared_at = declared_at.dt.tz_convert("UTC").dt.tz_localize(None)
+        return cls._with_scores(frame, ScoreColumns.from_frame(frame))
+
+    @classmethod
+    def as_declared(cls, frame: pd.DataFrame) -> ItemColumns:
+        """Goods items as declared, without scores: enough to match instruction scopes
+        (``disposal.instructions.scope_mask``) against the history of the lake, not to
+        dispose of them. Needs the key, scope and ``hs_code`` columns."""
+        _require(frame, (*ITEM_KEY_COLUMNS, *SCOPE_COLUMNS, "hs_code"))
+        hs_code = frame["hs_code"].astype(str).to_numpy(dtype=object)
+        return cls._with_scores(frame, ScoreColumns.unscored(hs_code))
+
+    @classmethod
+    def _with_scores(cls, frame: pd.DataFrame, scores: ScoreColumns) -> ItemColumns:
         text = {c: frame[c].astype(str).to_numpy(dtype=object) for c in TEXT_SCOPE_COLUMNS}
         return cls(
-            scores=ScoreColumns.from_frame(frame),
+            scores=scores,
             item_no=frame["item_no"].to_numpy(dtype=int),
             decision_key=frame["declaration_id"].astype(str).to_numpy(dtype=object),
-            at=declared_at.to_numpy(dtype="datetime64[us]"),
+            at=utc_naive_times(frame["declared_at"]),
             value_cny=frame["value_cny"].to_numpy(dtype=float),
             **text,
         )
@@ -190,6 +213,15 @@ def utc_naive(at: datetime) -> np.datetime64:
     if at.tzinfo is not None:
         at = at.astimezone(UTC).replace(tzinfo=None)
     return np.datetime64(at, "us")
+
+
+def utc_naive_times(times: pd.Series) -> np.ndarray:
+    """A column of moments as numpy UTC times (naive ones are UTC already, as in the lake;
+    aware ones are converted)."""
+    times = pd.to_datetime(times)
+    if times.dt.tz is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times.to_numpy(dtype="datetime64[us]")
 
 
 def _same_keys(mappings: list[dict], items: Sequence[ItemAssessment], field: str) -> list[str]:

@@ -20,13 +20,15 @@ from fastapi import FastAPI
 from config.settings import Settings, get_settings
 from ledger.store import Ledger
 from serving.errors import add_error_handlers
+from serving.history import LakeHistory
 from serving.holder import ModelHolder
 from serving.lifecycle import start_loading
 from serving.logs import mask_identifiers_in_logs
 from serving.published import PublishedInstructions
 from serving.reload import start_watcher
-from serving.routes import decisions, instructions, model, operations, scoring
+from serving.routes import decisions, instructions, model, monitoring, operations, scoring
 from serving.workbench.router import install_workbench
+from sources.lake import DataLake
 
 API_VERSION = "v1"
 DESCRIPTION = (
@@ -54,6 +56,7 @@ def lifespan_with(
         app.state.published = PublishedInstructions(
             app.state.ledger, resolved.instruction_refresh_seconds
         )
+        app.state.history = LakeHistory(DataLake(resolved.data_dir))  # read at first use
         stop = threading.Event()
         app.state.champion_load = start_loading(app.state.holder, resolved, stop)
         start_watcher(app.state.holder, resolved, stop)
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scoring.router,
         decisions.router,
         instructions.router,
+        monitoring.router,
     )
     for router in routers:
         app.include_router(router)

@@ -8,6 +8,7 @@ from fastapi import Depends, HTTPException, Request
 
 from config.settings import Settings
 from ledger.store import Ledger
+from serving.history import History, HistoryUnavailable, LakeHistory
 from serving.holder import LoadedModel, ModelHolder
 from serving.published import PublishedInstructions
 
@@ -44,3 +45,18 @@ def served_model(holder: Holder) -> LoadedModel:
 
 
 ServedModel = Annotated[LoadedModel, Depends(served_model)]
+
+
+def lake_history(request: Request) -> LakeHistory:
+    return request.app.state.history
+
+
+def history_now(lake: Annotated[LakeHistory, Depends(lake_history)]) -> History:
+    """The lake's history as it is now; 503 while the lake has no batch to read."""
+    try:
+        return lake.current()
+    except HistoryUnavailable as error:
+        raise HTTPException(503, f"{error}: run the pipeline (make run)") from None
+
+
+RecentHistory = Annotated[History, Depends(history_now)]

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from disposal.decisions import DeclarationDecision, ItemDecision
 from disposal.disposition import AppliedMeasure
 from disposal.instructions import Instruction, InstructionScope, status_at
+from disposal.test_run import UntilBasis
+from reassessment.signals import RouteSignals
 from sources.contracts import (
     DECLARATIONS,
     INSPECTION_OUTCOMES,
@@ -302,3 +304,13 @@ class InstructionResponse(BaseModel):
             instruction=instruction,
             hits=None if hits is None else hits.to_dict(),
         )
+
+
+class MonitoringSignals(RouteSignals):
+    """Route signals up to now, or up to the lake's last declaration when it ends earlier."""
+
+    requested_until: datetime = Field(description="When the signals were asked for.")
+    until_basis: UntilBasis = Field(
+        description="'requested': the windows end now; 'lake_end': at the lake's latest "
+        "declared_at, because the lake ends earlier (historical demo data)."
+    )

@@ -13,6 +13,7 @@ from disposal.instructions import (
     InstructionScope,
     InstructionStatus,
     draft,
+    edit,
     is_in_force,
     matches,
     publish,
@@ -66,6 +67,58 @@ def test_a_draft_is_version_one_and_not_in_force():
 def test_four_eyes_the_drafter_cannot_publish():
     with pytest.raises(FourEyesViolation, match="'analyst-li' drafted it and cannot publish"):
         publish(a_draft(), "analyst-li", at(0))
+
+
+def an_edit(instruction, **changes):
+    fields = {
+        "scope": {"hs_prefixes": ["0207"], "origin_countries": ["BR", "AR"]},
+        "measures": ["LAB"],
+        "categories": ["food_safety"],
+        "reason": "Frozen poultry: sample for salmonella and listeria.",
+        "valid_from": at(1),
+        "valid_to": at(31),
+        "edited_by": "publisher-wang",
+        "at": at(0.5),
+        "catalogue": CAT,
+    }
+    return edit(instruction, **(fields | changes))
+
+
+def test_an_edit_is_the_next_draft_version_and_keeps_every_author():
+    d = a_draft()
+    e = an_edit(d)
+    assert (e.version, e.status) == (2, InstructionStatus.DRAFTED)
+    assert e.scope.origin_countries == ("BR", "AR") and "listeria" in e.reason
+    assert (e.drafted_by, e.edited_by, e.edited_at) == ("analyst-li", ("publisher-wang",), at(0.5))
+    assert d.version == 1 and d.edited_by == () and d.scope.origin_countries == ("BR",)
+    again = an_edit(an_edit(e, edited_by="analyst-li"), edited_by="publisher-wang")
+    assert again.version == 4 and again.edited_by == ("publisher-wang", "analyst-li")
+    assert again.authors == {"analyst-li", "publisher-wang"}
+
+
+def test_four_eyes_an_editor_cannot_publish_nor_can_the_drafter():
+    e = an_edit(a_draft(), edited_by="publisher-wang")
+    with pytest.raises(FourEyesViolation, match="'publisher-wang' edited it and cannot publish"):
+        publish(e, "publisher-wang", at(0.6))
+    with pytest.raises(FourEyesViolation, match="'analyst-li' drafted it"):
+        publish(e, "analyst-li", at(0.6))
+    p = publish(e, "publisher-zhao", at(0.6))
+    assert (p.version, p.published_by, p.edited_by) == (3, "publisher-zhao", ("publisher-wang",))
+
+
+def test_only_a_draft_can_be_edited_and_an_edit_is_validated():
+    p = publish(a_draft(), "publisher-wang", at(0))
+    with pytest.raises(InstructionError, match="is published; only a draft can be edited"):
+        an_edit(p, edited_by="publisher-zhao")
+    withdrawn = revoke(a_draft(), "analyst-li", "Wrong scope.", at(2))
+    with pytest.raises(InstructionError, match="is revoked; only a draft can be edited"):
+        an_edit(withdrawn)
+    with pytest.raises(InstructionError, match="field 'measures'"):
+        an_edit(a_draft(), measures=["NOPE"])
+    with pytest.raises(InstructionError, match="field 'valid_to'"):
+        an_edit(a_draft(), valid_to=at(0))
+    with pytest.raises(InstructionError, match="field 'categories'"):
+        an_edit(a_draft(), categories=["weather"])
 
 
 def test_published_by_a_second_person_is_in_force_within_validity_only():

@@ -1,30 +1,42 @@
-"""Control instructions (布控指令): draft, publish with four eyes, revoke, emergencies.
+"""Control instructions (布控指令): draft, edit, try, publish with four eyes, revoke,
+emergencies.
 
 The lifecycle rules are the domain's (``disposal.instructions``); every version is kept in
-the ledger with an audit record of the change. Publication by the drafter is refused
-(403): a second person with the publisher role publishes. An emergency instruction (Art.
-17) takes effect at once with one publisher, for at most 30 days, with an owner.
+the ledger with an audit record of the change. A draft is edited with ``PUT`` and
+``If-Match: <version>`` (the version the edit is based on: another edit in between is
+refused with 412, not overwritten). Publication by anyone who drafted or edited the
+instruction is refused (403): a second person with the publisher role publishes. An
+emergency instruction (Art. 17) takes effect at once with one publisher, for at most 30
+days, with an owner. A test run shows what a scope would have hit in the last weeks of
+the lake's history (``disposal.test_run``), before anyone publishes it.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Header, HTTPException, Query, Response
 
 from disposal import instructions as lifecycle
-from disposal.instructions import FourEyesViolation, Instruction, InstructionError
+from disposal.instructions import FourEyesViolation, Instruction, InstructionError, NotADraft
+from disposal.test_run import TEST_RUN_WEEKS, ScopeTestRun
 from ledger.actors import Principal
 from ledger.errors import StaleVersion
 from ledger.reports import instruction_hits
-from serving.dependencies import LedgerAccess, Published, ServedModel
+from serving.dependencies import LedgerAccess, Published, RecentHistory, ServedModel
 from serving.errors import InvalidField
 from serving.schemas import InstructionDraft, InstructionResponse, Revocation
 from serving.security import Drafter, Publisher, Staff
 
 router = APIRouter(prefix="/v1/instructions", tags=["instructions"])
 _FIELD = re.compile(r"field '([^']+)'")
+_ENTITY_TAG = re.compile(r'^(?:W/)?"?([0-9]+)"?$')
+MAX_TEST_RUN_WEEKS = 26
+Weeks = Annotated[
+    int, Query(ge=1, le=MAX_TEST_RUN_WEEKS, description="Weeks of history before now.")
+]
 
 
 def _invalid(error: InstructionError) -> InvalidField:
@@ -39,7 +51,14 @@ def _current(ledger, instruction_id: str) -> Instruction:
     return Instruction.model_validate(stored.payload)
 
 
-def _save(ledger, instruction: Instruction, caller: Principal, action: str, based_on: int | None):
+def _save(
+    ledger,
+    instruction: Instruction,
+    caller: Principal,
+    action: str,
+    based_on: int | None,
+    stale_status: int = 409,
+):
     try:
         ledger.instructions.save_version(
             instruction.instruction_id,
@@ -53,7 +72,7 @@ def _save(ledger, instruction: Instruction, caller: Principal, action: str, base
             valid_to=instruction.valid_to,
         )
     except StaleVersion as error:
-        raise HTTPException(409, str(error)) from None
+        raise HTTPException(stale_status, str(error)) from None
 
 
 def _drafted(body: InstructionDraft, caller: Principal, loaded, emergency: bool) -> Instruction:
@@ -88,6 +107,95 @@ def draft_instruction(
     return InstructionResponse.of(instruction)
 
 
+@router.post("/test-run", response_model=ScopeTestRun)
+def test_run_draft(
+    body: InstructionDraft,
+    loaded: ServedModel,
+    history: RecentHistory,
+    caller: Drafter,
+    weeks: Weeks = TEST_RUN_WEEKS,
+) -> ScopeTestRun:
+    """What this draft's scope would have hit in the last weeks (nothing is saved): goods
+    items and declarations, their share, and the finding rate in its categories among
+    those inspected, beside the rate over every inspected item."""
+    drafted = _drafted(body, caller, loaded, emergency=False)  # refused as a draft would be
+    return history.test_run(drafted.scope, datetime.now(UTC), weeks, drafted.categories)
+
+
+@router.get("/{instruction_id}/test-run", response_model=ScopeTestRun)
+def test_run_instruction(
+    instruction_id: str,
+    ledger: LedgerAccess,
+    history: RecentHistory,
+    caller: Staff,
+    weeks: Weeks = TEST_RUN_WEEKS,
+) -> ScopeTestRun:
+    """A test run of the instruction's latest version, whatever its status."""
+    return history.test_run(_current(ledger, instruction_id), datetime.now(UTC), weeks)
+
+
+@router.put("/{instruction_id}", response_model=InstructionResponse)
+def edit_instruction(
+    instruction_id: str,
+    body: InstructionDraft,
+    response: Response,
+    ledger: LedgerAccess,
+    loaded: ServedModel,
+    caller: Drafter,
+    if_match: Annotated[
+        str | None, Header(description='The version the edit is based on, e.g. "2".')
+    ] = None,
+) -> InstructionResponse:
+    """Save new content of a draft as its next version (all of it, as when drafting). A
+    published or revoked instruction → 409; If-Match missing → 428, not the current
+    version → 412. The editor may not publish it afterwards (four eyes)."""
+    based_on = _based_on(if_match)
+    current = _current(ledger, instruction_id)
+    if current.version != based_on:
+        raise HTTPException(
+            412, f"instruction {instruction_id} is at version {current.version}, not {based_on}"
+        )
+    now = datetime.now(UTC)
+    try:
+        edited = lifecycle.edit(
+            current,
+            scope=body.scope,
+            measures=body.measures,
+            categories=body.categories,
+            reason=body.reason,
+            valid_from=body.valid_from or now,
+            valid_to=body.valid_to,
+            edited_by=caller.name,
+            at=now,
+            catalogue=loaded.rules.catalogue,
+            priority=body.priority,
+            emergency=body.emergency,
+            owner=body.owner,
+        )
+    except NotADraft as error:
+        raise HTTPException(409, str(error)) from None
+    except InstructionError as error:
+        raise _invalid(error) from None
+    _save(ledger, edited, caller, "instruction.edit", current.version, stale_status=412)
+    response.headers["ETag"] = _entity_tag(edited.version)
+    return InstructionResponse.of(edited)
+
+
+def _based_on(if_match: str | None) -> int:
+    if if_match is None:
+        raise HTTPException(
+            428, 'an edit names the version it is based on: send If-Match: "<version>"'
+        )
+    tag = _ENTITY_TAG.match(if_match.strip())
+    if tag is None:
+        raise InvalidField("If-Match", 'a version number, e.g. "2"', if_match)
+    return int(tag.group(1))
+
+
+def _entity_tag(version: int) -> str:
+    return f'"{version}"'
+
+
 @router.post("/emergency", status_code=201, response_model=InstructionResponse)
 def emergency_instruction(
     body: InstructionDraft,
@@ -113,7 +221,7 @@ def emergency_instruction(
 def publish_instruction(
     instruction_id: str, ledger: LedgerAccess, published: Published, caller: Publisher
 ) -> InstructionResponse:
-    """Publish a draft (four eyes: not by its drafter)."""
+    """Publish a draft (four eyes: not by anyone who drafted or edited it)."""
     current = _current(ledger, instruction_id)
     now = datetime.now(UTC)
     try:
@@ -168,10 +276,12 @@ def list_instructions(
 
 @router.get("/{instruction_id}", response_model=list[InstructionResponse])
 def instruction_history(
-    instruction_id: str, ledger: LedgerAccess, caller: Staff
+    instruction_id: str, response: Response, ledger: LedgerAccess, caller: Staff
 ) -> list[InstructionResponse]:
-    """Every version of one instruction, oldest first."""
+    """Every version of one instruction, oldest first; ``ETag``: the latest version (what
+    an edit sends back as If-Match)."""
     history = ledger.instructions.history(instruction_id)
     if not history:
         raise HTTPException(404, f"no instruction {instruction_id}")
+    response.headers["ETag"] = _entity_tag(history[-1].version)
     return [InstructionResponse.of(Instruction.model_validate(v.payload)) for v in history]

@@ -26,3 +26,30 @@ def keyed_client(settings, **kwargs):
 
     headers = {"Authorization": f"Bearer {clearance_key(settings)}"}
     return TestClient(create_app(settings), headers=headers, **kwargs)
+
+
+# One principal per role a test may need, two publishers for four eyes.
+PRINCIPALS = {
+    "clearance": "clearance_system",
+    "officer": "officer",
+    "analyst": "analyst",
+    "publisher": "publisher",
+    "publisher-2": "publisher",
+}
+
+
+def role_keys(settings) -> dict[str, str]:
+    """New keys in the ledger of ``settings``, by principal name (``PRINCIPALS``)."""
+    from ledger.actors import Actor, Role
+    from ledger.store import Ledger
+
+    ledger = Ledger.open(settings.resolved_database_url)
+    try:
+        return {
+            name: ledger.keys.create(Role(role), f"test-{name}", actor=Actor("tests", Role.admin))[
+                0
+            ]
+            for name, role in PRINCIPALS.items()
+        }
+    finally:
+        ledger.close()

@@ -17,14 +17,13 @@ from disposal.instructions import Instruction, status_at
 from ledger.reports import instruction_hits
 from serving.dependencies import LedgerAccess, Published, ServedModel
 from serving.errors import InvalidField
-from serving.history import HistoryUnavailable, LakeHistory
+from serving.history import HistoryUnavailable
 from serving.routes import instructions as api
 from serving.schemas import InstructionDraft, Revocation
 from serving.workbench.auth import AnyReviewer, Drafter, Publisher, checked_form
 from serving.workbench.forms import FieldError, form_text, invalid_field_error, validation_errors
 from serving.workbench.templating import render, speaker_of
 from sources.contracts import RISK_CATEGORIES
-from sources.lake import DataLake
 
 router = APIRouter()
 SCOPE_LISTS = (
@@ -148,12 +147,10 @@ async def submit_instruction(
 def _test_run(request: Request, subject: InstructionDraft | Instruction) -> ScopeTestRun | None:
     """How many goods items of the last four weeks the scope would have hit, and the
     finding rate among those inspected (None while the lake holds no batch yet)."""
-    state = request.app.state
-    if getattr(state, "lake_history", None) is None:
-        state.lake_history = LakeHistory(DataLake(state.settings.data_dir))
     scope = subject if isinstance(subject, Instruction) else subject.scope
     try:
-        return state.lake_history.current().test_run(scope, datetime.now(UTC), TEST_RUN_WEEKS)
+        history = request.app.state.history.current()
+        return history.test_run(scope, datetime.now(UTC), TEST_RUN_WEEKS)
     except HistoryUnavailable:
         return None
 
