@@ -44,7 +44,7 @@ def _invalid(error: InstructionError) -> InvalidField:
     return InvalidField(named.group(1) if named else "instruction", str(error))
 
 
-def _current(ledger, instruction_id: str) -> Instruction:
+def current_instruction(ledger, instruction_id: str) -> Instruction:
     stored = ledger.instructions.current(instruction_id)
     if stored is None:
         raise HTTPException(404, f"no instruction {instruction_id}")
@@ -131,7 +131,7 @@ def test_run_instruction(
     weeks: Weeks = TEST_RUN_WEEKS,
 ) -> ScopeTestRun:
     """A test run of the instruction's latest version, whatever its status."""
-    return history.test_run(_current(ledger, instruction_id), datetime.now(UTC), weeks)
+    return history.test_run(current_instruction(ledger, instruction_id), datetime.now(UTC), weeks)
 
 
 @router.put("/{instruction_id}", response_model=InstructionResponse)
@@ -150,7 +150,7 @@ def edit_instruction(
     published or revoked instruction → 409; If-Match missing → 428, not the current
     version → 412. The editor may not publish it afterwards (four eyes)."""
     based_on = _based_on(if_match)
-    current = _current(ledger, instruction_id)
+    current = current_instruction(ledger, instruction_id)
     if current.version != based_on:
         raise HTTPException(
             412, f"instruction {instruction_id} is at version {current.version}, not {based_on}"
@@ -222,7 +222,7 @@ def publish_instruction(
     instruction_id: str, ledger: LedgerAccess, published: Published, caller: Publisher
 ) -> InstructionResponse:
     """Publish a draft (four eyes: not by anyone who drafted or edited it)."""
-    current = _current(ledger, instruction_id)
+    current = current_instruction(ledger, instruction_id)
     now = datetime.now(UTC)
     try:
         if current.emergency:
@@ -247,7 +247,7 @@ def revoke_instruction(
     caller: Publisher,
 ) -> InstructionResponse:
     """Withdraw a draft or end a published instruction now, saying why."""
-    current = _current(ledger, instruction_id)
+    current = current_instruction(ledger, instruction_id)
     try:
         instruction = lifecycle.revoke(current, caller.name, body.reason, datetime.now(UTC))
     except InstructionError as error:

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from disposal.test_run import TEST_RUN_WEEKS, ScopeTestRun
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from disposal.instructions import Instruction, status_at
+from disposal.test_run import TEST_RUN_WEEKS, ScopeTestRun
 from ledger.reports import instruction_hits
 from serving.dependencies import LedgerAccess, Published, ServedModel
 from serving.errors import InvalidField
@@ -38,6 +38,15 @@ SCOPE_LISTS = (
 
 def _listed(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").replace("，", ",").split(",") if part.strip()]
+
+
+def _fields(form) -> dict[str, Any]:
+    """The submitted form as the template redisplays it (checkbox groups as lists)."""
+    return {
+        **{k: v for k, v in form.items() if k not in ("measures", "categories")},
+        "measures": form.getlist("measures"),
+        "categories": form.getlist("categories"),
+    }
 
 
 def draft_body(form) -> dict[str, Any]:
@@ -70,7 +79,7 @@ def _form_page(request, session, loaded, form, errors, status_code=200, **extra)
         errors=errors,
         measures=list(loaded.rules.catalogue.measures.values()),
         categories=RISK_CATEGORIES,
-        **{"test_run": None, **extra},
+        **{"test_run": None, "editing": None, **extra},
     )
 
 
@@ -124,11 +133,10 @@ async def submit_instruction(
             request,
             session,
             loaded,
-            dict(form),
+            _fields(form),
             errors,
             422 if errors else 200,
             test_run=test_run,
-            field_values=form,
         )
     caller = session.principal
     if action == "emergency":
@@ -140,19 +148,97 @@ async def submit_instruction(
             lambda: api.draft_instruction(body, ledger, loaded, caller), speaker
         )
     if errors:
-        return _form_page(request, session, loaded, dict(form), errors, 422)
+        return _form_page(request, session, loaded, _fields(form), errors, 422)
     return RedirectResponse(f"/workbench/instructions/{saved.instruction_id}", 303)
 
 
 def _test_run(request: Request, subject: InstructionDraft | Instruction) -> ScopeTestRun | None:
     """How many goods items of the last four weeks the scope would have hit, and the
     finding rate among those inspected (None while the lake holds no batch yet)."""
-    scope = subject if isinstance(subject, Instruction) else subject.scope
     try:
         history = request.app.state.history.current()
-        return history.test_run(scope, datetime.now(UTC), TEST_RUN_WEEKS)
+        if isinstance(subject, Instruction):
+            return history.test_run(subject, datetime.now(UTC), TEST_RUN_WEEKS)
+        return history.test_run(
+            subject.scope, datetime.now(UTC), TEST_RUN_WEEKS, tuple(subject.categories)
+        )
     except HistoryUnavailable:
         return None
+
+
+def _as_form(instruction: Instruction) -> dict[str, Any]:
+    """An instruction's content as the form's fields (for editing a draft)."""
+    scope = instruction.scope.model_dump(exclude_none=True)
+    fields = {name: ", ".join(scope.get(name, ())) for name in SCOPE_LISTS}
+    for bound in ("value_min_cny", "value_max_cny"):
+        if bound in scope:
+            fields[bound] = str(scope[bound])
+    times = {"valid_from": instruction.valid_from, "valid_to": instruction.valid_to}
+    return {
+        **fields,
+        **{k: v.strftime("%Y-%m-%dT%H:%M") for k, v in times.items()},
+        "reason": instruction.reason,
+        "priority": str(instruction.priority),
+        "owner": instruction.owner or "",
+        "measures": list(instruction.measures),
+        "categories": list(instruction.categories),
+        "version": str(instruction.version),
+    }
+
+
+@router.get("/instructions/{instruction_id}/edit", response_class=HTMLResponse)
+def edit_instruction_page(
+    instruction_id: str,
+    request: Request,
+    ledger: LedgerAccess,
+    loaded: ServedModel,
+    session: Drafter,
+) -> HTMLResponse:
+    current = api.current_instruction(ledger, instruction_id)
+    return _form_page(request, session, loaded, _as_form(current), [], editing=current)
+
+
+@router.post("/instructions/{instruction_id}/edit", response_model=None)
+async def submit_edit(
+    instruction_id: str,
+    request: Request,
+    ledger: LedgerAccess,
+    loaded: ServedModel,
+    session: Drafter,
+) -> HTMLResponse | RedirectResponse:
+    """Test the edited scope, or save it as the draft's next version (based on the version
+    the form was opened on: a concurrent edit is refused, not overwritten)."""
+    form = await request.form()
+    checked_form(session, str(form.get("csrf", "")))
+    speaker = speaker_of(request)
+    current = api.current_instruction(ledger, instruction_id)
+    body, errors = _errors_of(lambda: InstructionDraft.model_validate(draft_body(form)), speaker)
+    if not errors and form.get("action") == "save":
+        _, errors = _errors_of(
+            lambda: api.edit_instruction(
+                instruction_id,
+                body,
+                Response(),
+                ledger,
+                loaded,
+                session.principal,
+                if_match=str(form.get("version", "")),
+            ),
+            speaker,
+        )
+        if not errors:
+            return RedirectResponse(f"/workbench/instructions/{instruction_id}", 303)
+    test_run = None if errors else _test_run(request, body)
+    return _form_page(
+        request,
+        session,
+        loaded,
+        _fields(form),
+        errors,
+        422 if errors else 200,
+        test_run=test_run,
+        editing=current,
+    )
 
 
 @router.get("/instructions/{instruction_id}", response_class=HTMLResponse)
