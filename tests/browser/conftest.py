@@ -16,10 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browsing import SCREENSHOTS
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).parent / "screenshots"
-
 
 # Debian packages the browser tests need: the browser, and Chinese fonts so that the
 # screenshots show the zh-CN pages as a reviewer sees them.
@@ -100,15 +99,3 @@ def page(browser, request):
     SCREENSHOTS.mkdir(exist_ok=True)
     opened.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-end.png"), full_page=True)
     context.close()
-
-
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, base: str, key: str) -> None:
-    page.goto(f"{base}/workbench/")
-    page.get_by_label("个人密钥").or_(page.get_by_label("Personal key")).fill(key)
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import shoot, sign_in
+from browsing import shoot, sign_in
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.integration
