@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, text
 
 from disposal.instructions import Instruction
+from ledger.assessments import AssessmentStore
 from ledger.audit import AuditLog
 from ledger.database import connect, migrate
 from ledger.decisions import DecisionLedger
+from ledger.evidence import EvidenceStore
 from ledger.instructions import PUBLISHED, InstructionStore
 from ledger.keys import KeyStore
 from ledger.outcomes import OutcomeStore
+from ledger.warnings import WarningStore
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class Ledger:
     instructions: InstructionStore
     keys: KeyStore
     audit: AuditLog
+    evidence: EvidenceStore
+    assessments: AssessmentStore
+    warnings: WarningStore
 
     @classmethod
     def open(cls, url: str) -> Ledger:
@@ -40,6 +46,9 @@ class Ledger:
             InstructionStore(engine),
             KeyStore(engine),
             AuditLog(engine),
+            EvidenceStore(engine),
+            AssessmentStore(engine),
+            WarningStore(engine),
         )
 
     def published_instructions(self) -> list[Instruction]:

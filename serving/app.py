@@ -25,7 +25,16 @@ from serving.lifecycle import start_loading
 from serving.logs import mask_identifiers_in_logs
 from serving.published import PublishedInstructions
 from serving.reload import start_watcher
-from serving.routes import decisions, instructions, model, operations, scoring
+from serving.routes import (
+    assessments,
+    decisions,
+    evidence,
+    instructions,
+    model,
+    operations,
+    scoring,
+    warnings,
+)
 
 API_VERSION = "v1"
 DESCRIPTION = (
@@ -77,7 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         model.router,
         scoring.router,
         decisions.router,
+        evidence.router,
+        assessments.router,
         instructions.router,
+        warnings.router,
     )
     for router in routers:
         app.include_router(router)

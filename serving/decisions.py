@@ -3,21 +3,24 @@ the ledger, put together for one request.
 
 The decision itself is ``disposal.decisions.decide`` (shared with the batch flow); here it
 is recorded before it is returned, so no caller ever acts on a decision the ledger lacks.
+A declaration is decided again the same way when evidence against its assessment is
+accepted (Art. 15, ``DecisionService.redecision``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException
 
 from disposal.decisions import DeclarationDecision, ItemDecision, decide
-from ledger.actors import Principal
+from disposal.rebuttals import Rebuttal, highest_level
+from ledger.actors import Principal, Role
 from ledger.canonical import json_ready
-from ledger.decisions import DecisionItem, DecisionMeasure, NewDecision
+from ledger.decisions import DecisionItem, DecisionMeasure, NewDecision, RecordedDecision
 from ledger.errors import IdempotencyConflict
 from ledger.store import Ledger
 from models.scoring import input_hash
@@ -25,7 +28,17 @@ from serving.dependencies import LedgerAccess, Published, ServedModel
 from serving.holder import LoadedModel
 from serving.published import PublishedInstructions
 
-__all__ = ["Decider", "DecisionService", "DeclarationDecision", "selection_reason"]
+__all__ = [
+    "Decider",
+    "DecisionService",
+    "DeclarationDecision",
+    "decision_owner",
+    "redecision_link",
+    "selection_reason",
+    "visible_decision",
+]
+# Where a decision taken again names what it replaces, in its payload (under the hash).
+REDECISION = "redecision"
 
 # Why an item is inspected, in the inspection outcomes contract's words. A random draw is
 # named first whatever else applies: the random sample must stay the whole draw, or the
@@ -61,6 +74,7 @@ def ledger_entry(
     inputs = [
         json_ready(dict(d)) for d in declarations if d["declaration_id"] == decision.declaration_id
     ]
+    rebutted = decision.rebutted()
     return NewDecision(
         decision_id=decision.decision_id,
         declaration_id=decision.declaration_id,
@@ -72,19 +86,21 @@ def ledger_entry(
         catalogue_version=decision.catalogue_version,
         disposition=decision.disposition.code,
         payload={"decision": decision_json, "inputs": inputs},
-        items=[_ledger_item(item) for item in decision.items],
+        items=[
+            _ledger_item(item, rebutted.get(item.item_no, frozenset())) for item in decision.items
+        ],
         idempotency_key=idempotency_key,
     )
 
 
-def _ledger_item(item: ItemDecision) -> DecisionItem:
+def _ledger_item(item: ItemDecision, rebutted: frozenset[str]) -> DecisionItem:
     return DecisionItem(
         item_no=item.item_no,
         selection_probability=item.selection.probability,
         random_selected=item.selection.random,
         selection_reason=selection_reason(item),
         credit_level=item.credit_level,
-        highest_level=max((r.level for r in item.risks.values()), default=None),
+        highest_level=highest_level({c: r.level for c, r in item.risks.items()}, rebutted),
         measures=tuple(
             DecisionMeasure(
                 code=m.code,
@@ -136,6 +152,57 @@ class DecisionService:
                 409, f"Idempotency-Key reused for another input: {conflict}"
             ) from None
         return recorded.payload["decision"] if recorded.replayed else decision_json
+
+    def redecision(
+        self, recorded: RecordedDecision, rebuttal: Rebuttal, caller: Principal
+    ) -> NewDecision:
+        """The declaration of ``recorded`` decided again from its recorded inputs, with the
+        served model, policy and published instructions, its earlier rebuttals and
+        ``rebuttal`` set aside, as a ledger entry by ``caller`` that names the decision it
+        supersedes, the evidence and whose declaration it is (to record, not recorded)."""
+        inputs = recorded.payload["inputs"]
+        earlier = recorded.payload["decision"].get("rebuttals", [])
+        rebuttals = [*(Rebuttal.model_validate(r) for r in earlier), rebuttal]
+        (decided,) = decide(
+            self.loaded.scorer,
+            inputs,
+            self.loaded.rules,
+            self.published.current(),
+            datetime.now(UTC),
+            rebuttals=rebuttals,
+        )
+        entry = ledger_entry(decided, decided.model_dump(mode="json"), inputs, caller, None)
+        link = {
+            "supersedes": recorded.decision_id,
+            "evidence_id": rebuttal.evidence_id,
+            "owner": decision_owner(recorded),
+        }
+        return replace(entry, payload={**entry.payload, REDECISION: link})
+
+
+def redecision_link(recorded: RecordedDecision) -> dict[str, Any]:
+    """What a decision taken again supersedes and on which evidence (empty otherwise)."""
+    return recorded.payload.get(REDECISION, {})
+
+
+def decision_owner(recorded: RecordedDecision) -> str:
+    """Whose declaration it is: the clearance system that asked for the first decision
+    (a decision taken again is recorded by the reviewing officer, on its behalf)."""
+    return redecision_link(recorded).get("owner", recorded.caller)
+
+
+def visible_decision(
+    ledger: Ledger, decision_id: str, caller: Principal, audit: bool
+) -> RecordedDecision:
+    """The decision, if it exists and the caller may see it (a clearance system: only
+    decisions on its own declarations; 404 otherwise, so ids of others' decisions reveal
+    nothing). With ``audit`` the read is audited as ``decision.read``."""
+    found = ledger.decisions.get(decision_id, reader=caller if audit else None)
+    if found is None or (
+        caller.role == Role.clearance_system and decision_owner(found) != caller.name
+    ):
+        raise HTTPException(404, f"no decision {decision_id}")
+    return found
 
 
 def decision_service(

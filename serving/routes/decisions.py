@@ -13,10 +13,11 @@ import math
 import pandas as pd
 from fastapi import APIRouter, HTTPException
 
-from ledger.actors import Principal, Role
+from ledger.actors import Principal
 from ledger.decisions import RecordedDecision
 from ledger.errors import OutcomeAlreadyRecorded, UnknownDecision
 from ledger.outcomes import InspectionOutcome, RecordedOutcome
+from serving.decisions import visible_decision
 from serving.dependencies import AppSettings, LedgerAccess
 from serving.errors import InvalidField
 from serving.schemas import OutcomeRequest, RecordedDecisionResponse
@@ -30,21 +31,18 @@ UNSELECTED_REASON = "rule"
 
 
 def _visible(ledger, decision_id: str, caller: Principal, audit: bool) -> RecordedDecision:
-    """The decision, if it exists and the caller may see it (a clearance system: only its
-    own decisions; 404 otherwise, so ids of others' decisions reveal nothing)."""
-    found = ledger.decisions.get(decision_id, reader=caller if audit else None)
-    if found is None or (caller.role == Role.clearance_system and found.caller != caller.name):
-        raise HTTPException(404, f"no decision {decision_id}")
-    return found
+    return visible_decision(ledger, decision_id, caller, audit)
 
 
 @router.get("/{decision_id}", response_model=RecordedDecisionResponse)
 def read_decision(
     decision_id: str, ledger: LedgerAccess, caller: Reviewer
 ) -> RecordedDecisionResponse:
-    """The decision as recorded, with its place in the chain. Every read is audited."""
+    """The decision as recorded, with its place in the chain and, for a declaration decided
+    again on accepted evidence (Art. 15), the decisions before and after. Every read is
+    audited."""
     recorded = _visible(ledger, decision_id, caller, audit=True)
-    return RecordedDecisionResponse.of(recorded)
+    return RecordedDecisionResponse.of(recorded, ledger.evidence.superseded_by(decision_id))
 
 
 @router.post("/{decision_id}/outcome", status_code=201, response_model=RecordedOutcome)
