@@ -5,7 +5,8 @@ backtest: ``models.scoring.Scorer`` assesses each goods item (Art. 10), ``dispos
 the measures (Art. 12-17), and the result is the decision the ledger records (Art. 4).
 Risk is assessed per goods item, but clearance acts on the whole declaration: a decision
 covers every item of one declaration, and its disposition is the strictest measure any
-item requires (a single-item call is the one-item case).
+item requires (a single-item call is the one-item case). A declaration decided again after
+accepted evidence (Art. 15) passes its ``rebuttals``: see ``disposal.rebuttals``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from disposal.disposition import (
 )
 from disposal.instructions import Instruction
 from disposal.policy import DisposalPolicy, PolicyThresholds, derive_thresholds
+from disposal.rebuttals import Rebuttal, rebutted_categories, set_aside
 from models.bundle import RiskModel
 from models.decision import Decision
 from models.scoring import Scorer
@@ -66,6 +68,18 @@ class DeclarationDecision(BaseModel):
     disposition_item_no: int = Field(description="The goods item that requires it.")
     blocks_release: bool = Field(description="Whether the declaration's goods must wait.")
     items: list[ItemDecision]
+    rebuttals: list[Rebuttal] = Field(
+        default_factory=list,
+        description="Art. 15: accepted evidence whose categories the disposal read as no risk "
+        "(probability 0, level 1) on the items it covers; the items' risks keep the model's "
+        "assessment as made. Empty for a first decision.",
+    )
+
+    def rebutted(self) -> dict[int, frozenset[str]]:
+        """Item number → the categories set aside on it (items without any are absent)."""
+        return rebutted_categories(
+            self.rebuttals, self.declaration_id, [item.item_no for item in self.items]
+        )
 
 
 @dataclass(frozen=True)
@@ -100,9 +114,12 @@ def reference_with_levels(model: RiskModel):
     return reference
 
 
-def item_assessment(decision: Decision, declaration: Mapping) -> ItemAssessment:
-    """What the policy reads about one scored goods item."""
-    return ItemAssessment(
+def item_assessment(
+    decision: Decision, declaration: Mapping, rebutted: frozenset[str] = frozenset()
+) -> ItemAssessment:
+    """What the policy reads about one scored goods item: the model's assessment, with
+    the ``rebutted`` categories set aside (read as no risk)."""
+    assessment = ItemAssessment(
         item_no=decision.item_no,
         hs_code=declaration["hs_code"],
         origin_country=declaration["origin_country"],
@@ -116,6 +133,7 @@ def item_assessment(decision: Decision, declaration: Mapping) -> ItemAssessment:
         low_support=decision.low_support,
         credit_level=decision.consignee_credit_level,
     )
+    return set_aside(assessment, rebutted)
 
 
 def decide(
@@ -125,24 +143,33 @@ def decide(
     instructions: Sequence[Instruction],
     at: datetime,
     explain: bool = True,
+    rebuttals: Sequence[Rebuttal] = (),
 ) -> list[DeclarationDecision]:
     """Decisions for goods items given as contract dicts, one per declaration (items
-    grouped by ``declaration_id``, in order of first appearance), scored in one call."""
-    assessed = scorer.score(declarations, explain=explain)
+    grouped by ``declaration_id``, in order of first appearance), scored in one call.
+    ``rebuttals``: accepted evidence (Art. 15), each applied to the declaration it names."""
     groups: dict[str, list[int]] = {}
     for i, declaration in enumerate(declarations):
         groups.setdefault(declaration["declaration_id"], []).append(i)
-    return [
-        _declaration_decision(
-            scorer,
-            [assessed[i] for i in rows],
-            [item_assessment(assessed[i], declarations[i]) for i in rows],
-            rules,
-            instructions,
-            at,
+    strays = sorted({r.declaration_id for r in rebuttals} - set(groups))
+    if strays:
+        raise ValueError(f"rebuttals name declarations {strays} that are not being decided")
+    assessed = scorer.score(declarations, explain=explain)
+    decided = []
+    for declaration_id, rows in groups.items():
+        own = [r for r in rebuttals if r.declaration_id == declaration_id]
+        numbers = [int(assessed[i].item_no) for i in rows]
+        rebutted = rebutted_categories(own, declaration_id, numbers)
+        items = [
+            item_assessment(assessed[i], declarations[i], rebutted.get(n, frozenset()))
+            for i, n in zip(rows, numbers, strict=True)
+        ]
+        decided.append(
+            _declaration_decision(
+                scorer, [assessed[i] for i in rows], items, rules, instructions, at, own
+            )
         )
-        for rows in groups.values()
-    ]
+    return decided
 
 
 def _declaration_decision(
@@ -152,6 +179,7 @@ def _declaration_decision(
     rules: DisposalRules,
     instructions: Sequence[Instruction],
     at: datetime,
+    rebuttals: Sequence[Rebuttal],
 ) -> DeclarationDecision:
     declaration_id = assessed[0].declaration_id
     # The draws are keyed on the declaration number, which a retried or re-lodged
@@ -178,6 +206,7 @@ def _declaration_decision(
         disposition_item_no=disposition.strictest_item_no,
         blocks_release=disposition.blocks_release,
         items=[_item_decision(a, d) for a, d in zip(assessed, disposition.items, strict=True)],
+        rebuttals=list(rebuttals),
     )
 
 

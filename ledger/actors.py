@@ -9,9 +9,10 @@ from enum import StrEnum
 class Role(StrEnum):
     """What a key may do; the API maps each route to the roles allowed on it."""
 
-    clearance_system = "clearance_system"  # score, read its own decisions, post outcomes
-    officer = "officer"  # examine decisions, record inspection results
-    analyst = "analyst"  # draft control instructions
+    # score, read its own decisions, post outcomes and evidence
+    clearance_system = "clearance_system"
+    officer = "officer"  # examine decisions, record inspection results, review evidence
+    analyst = "analyst"  # draft control instructions, expert assessments, risk warnings
     publisher = "publisher"  # publish and revoke instructions (four eyes), emergencies
     admin = "admin"  # keys and operations
 

@@ -229,25 +229,7 @@ class DecisionLedger:
         """
         payload_text = canonical_json(entry.payload)  # before the lock: it may be large
         with write_connection(self._engine) as connection:
-            head = connection.execute(HEAD_FOR_UPDATE).one()
-            if entry.idempotency_key is not None:
-                earlier = _earlier_decision(connection, entry)
-                if earlier is not None:
-                    return earlier
-            row = _decision_row(entry, payload_text, head)
-            connection.execute(insert(DECISIONS), row)
-            _insert_items(connection, row["decision_id"], entry.items)
-            _insert_facts(connection, row, entry.facts)
-            connection.execute(
-                update(CHAIN_HEAD)
-                .where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID)
-                .values(
-                    sequence=row["sequence"],
-                    decision_id=row["decision_id"],
-                    record_hash=row["record_hash"],
-                )
-            )
-            return _recorded(row, entry.items)
+            return append(connection, entry, payload_text)
 
     def get(self, decision_id: str, reader: Actor | None = None) -> RecordedDecision | None:
         """The decision as recorded, or None. With ``reader`` (a person reading it) the
@@ -283,6 +265,37 @@ class DecisionLedger:
                 )
                 return ChainReport(total, False, head.decision_id, reason)
             return ChainReport(total, True, None)
+
+
+def append(
+    connection: Connection, entry: NewDecision, payload_text: str | None = None
+) -> RecordedDecision:
+    """Append ``entry`` to the chain in the transaction of ``connection``, which commits
+    or rolls back with it: for a change that must not exist without its decision (an
+    accepted evidence and the decision taken again). The chain head stays locked until
+    that transaction ends, so keep it short. ``payload_text``: the payload's canonical
+    JSON, if computed already."""
+    if payload_text is None:
+        payload_text = canonical_json(entry.payload)
+    head = connection.execute(HEAD_FOR_UPDATE).one()
+    if entry.idempotency_key is not None:
+        earlier = _earlier_decision(connection, entry)
+        if earlier is not None:
+            return earlier
+    row = _decision_row(entry, payload_text, head)
+    connection.execute(insert(DECISIONS), row)
+    _insert_items(connection, row["decision_id"], entry.items)
+    _insert_facts(connection, row, entry.facts)
+    connection.execute(
+        update(CHAIN_HEAD)
+        .where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID)
+        .values(
+            sequence=row["sequence"],
+            decision_id=row["decision_id"],
+            record_hash=row["record_hash"],
+        )
+    )
+    return _recorded(row, entry.items)
 
 
 def _earlier_decision(connection: Connection, entry: NewDecision) -> RecordedDecision | None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from disposal.decisions import DeclarationDecision, ItemDecision
+from disposal.rebuttals import highest_level
 from ledger.actors import Actor
 from ledger.canonical import json_ready
 from ledger.decisions import DecisionItem, DecisionMeasure, ItemFacts, NewDecision
@@ -49,6 +50,7 @@ def ledger_entry(
     inputs = [
         json_ready(dict(d)) for d in declarations if d["declaration_id"] == decision.declaration_id
     ]
+    rebutted = decision.rebutted()
     return NewDecision(
         decision_id=decision.decision_id,
         declaration_id=decision.declaration_id,
@@ -60,7 +62,9 @@ def ledger_entry(
         catalogue_version=decision.catalogue_version,
         disposition=decision.disposition.code,
         payload={"decision": decision_json, "inputs": inputs},
-        items=[_ledger_item(item) for item in decision.items],
+        items=[
+            _ledger_item(item, rebutted.get(item.item_no, frozenset())) for item in decision.items
+        ],
         idempotency_key=idempotency_key,
         facts=[_item_facts(item, inputs) for item in decision.items],
     )
@@ -95,14 +99,14 @@ def _item_facts(item: ItemDecision, inputs: Sequence[Mapping]) -> ItemFacts:
     )
 
 
-def _ledger_item(item: ItemDecision) -> DecisionItem:
+def _ledger_item(item: ItemDecision, rebutted: frozenset[str]) -> DecisionItem:
     return DecisionItem(
         item_no=item.item_no,
         selection_probability=item.selection.probability,
         random_selected=item.selection.random,
         selection_reason=selection_reason(item),
         credit_level=item.credit_level,
-        highest_level=max((r.level for r in item.risks.values()), default=None),
+        highest_level=highest_level({c: r.level for c, r in item.risks.items()}, rebutted),
         measures=tuple(
             DecisionMeasure(
                 code=m.code,

@@ -29,3 +29,23 @@ class UnknownKey(LedgerError):
 
 class NameTakenByOtherRole(LedgerError):
     """The name holds an active key of another role: a name means one role."""
+
+
+class UnknownEvidence(LedgerError):
+    """No evidence with this id (on this decision)."""
+
+
+class AlreadyReviewed(LedgerError):
+    """The evidence was accepted or rejected already: it is reviewed once."""
+
+
+class DecisionSuperseded(LedgerError):
+    """The decision was taken again on accepted evidence: act on the new decision."""
+
+
+class UnknownWarning(LedgerError):
+    """No risk warning with this id."""
+
+
+class WarningWithdrawn(LedgerError):
+    """The risk warning was withdrawn already."""

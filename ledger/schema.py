@@ -34,6 +34,7 @@ ID = 64  # decision, declaration, instruction ids (uuid4 strings are 36)
 NAME = 100  # key names, actors, versions
 CODE = 32  # roles, statuses, measure codes, selection reasons, credit levels
 HASH = 64  # sha256 hex digests
+TITLE = 200  # document references, warning titles
 
 # Constraint names fixed by convention, so a later migration can alter or drop them by
 # name on both backends (SQLite's batch mode needs names).
@@ -203,6 +204,90 @@ class InstructionRow(Base):
     created_by: Mapped[str] = mapped_column(String(NAME))
     created_by_role: Mapped[str] = mapped_column(String(CODE))
     created_at: Mapped[datetime]
+
+
+class EvidenceRow(Base):
+    """Evidence an enterprise gives against a decision's risk assessment (Art. 15), and
+    its review. Accepted evidence names the decision taken again (``redecision_id``)."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        # item_no NULL (the whole declaration) leaves this key unchecked, as SQL does.
+        ForeignKeyConstraint(
+            ["decision_id", "item_no"], ["decision_items.decision_id", "decision_items.item_no"]
+        ),
+    )
+
+    evidence_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    decision_id: Mapped[str] = mapped_column(
+        String(ID), ForeignKey("decisions.decision_id"), index=True
+    )
+    item_no: Mapped[int | None] = mapped_column(Integer)
+    categories: Mapped[list[str]] = mapped_column(JSON(none_as_null=True))
+    document_reference: Mapped[str] = mapped_column(String(TITLE))
+    document_sha256: Mapped[str] = mapped_column(String(HASH))
+    description: Mapped[str] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(String(NAME))
+    submitted_role: Mapped[str] = mapped_column(String(CODE))
+    submitted_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(CODE), index=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(NAME))
+    reviewed_role: Mapped[str | None] = mapped_column(String(CODE))
+    reviewed_at: Mapped[datetime | None]
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    # Unique: a decision is taken again on account of one evidence only.
+    redecision_id: Mapped[str | None] = mapped_column(
+        String(ID), ForeignKey("decisions.decision_id"), unique=True
+    )
+
+
+class ExpertAssessmentRow(Base):
+    """An expert's assessment of a decision's risk (Art. 11): it informs, decides nothing."""
+
+    __tablename__ = "expert_assessments"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["decision_id", "item_no"], ["decision_items.decision_id", "decision_items.item_no"]
+        ),
+    )
+
+    assessment_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    decision_id: Mapped[str] = mapped_column(
+        String(ID), ForeignKey("decisions.decision_id"), index=True
+    )
+    item_no: Mapped[int | None] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(CODE))
+    conclusion: Mapped[str] = mapped_column(String(CODE))
+    level: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(NAME))
+    author_role: Mapped[str] = mapped_column(String(CODE))
+    at: Mapped[datetime]
+
+
+class RiskWarningRow(Base):
+    """A risk warning (Art. 14, 19) as issued, and its withdrawal."""
+
+    __tablename__ = "risk_warnings"
+
+    warning_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    audience: Mapped[str] = mapped_column(String(CODE), index=True)
+    scope: Mapped[dict[str, Any]]
+    category: Mapped[str] = mapped_column(String(CODE))
+    valid_from: Mapped[datetime]
+    valid_to: Mapped[datetime] = mapped_column(index=True)
+    title_zh: Mapped[str] = mapped_column(String(TITLE))
+    title_en: Mapped[str] = mapped_column(String(TITLE))
+    text_zh: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    source_signal: Mapped[dict[str, Any] | None]
+    issued_by: Mapped[str] = mapped_column(String(NAME))
+    issued_role: Mapped[str] = mapped_column(String(CODE))
+    issued_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(CODE), index=True)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(NAME))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiKeyRow(Base):

@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, text
 
 from disposal.instructions import Instruction
+from ledger.assessments import AssessmentStore
 from ledger.audit import AuditLog
 from ledger.database import connect, migrate
 from ledger.decisions import DecisionLedger
+from ledger.evidence import EvidenceStore
 from ledger.instructions import PUBLISHED, InstructionStore
 from ledger.keys import KeyStore
 from ledger.outcomes import OutcomeStore
 from ledger.queue import ReviewQueue
 from ledger.sessions import SessionStore
+from ledger.warnings import WarningStore
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,9 @@ class Ledger:
     audit: AuditLog
     queue: ReviewQueue
     sessions: SessionStore
+    evidence: EvidenceStore
+    assessments: AssessmentStore
+    warnings: WarningStore
 
     @classmethod
     def open(cls, url: str) -> Ledger:
@@ -46,6 +52,9 @@ class Ledger:
             AuditLog(engine),
             ReviewQueue(engine),
             SessionStore(engine),
+            EvidenceStore(engine),
+            AssessmentStore(engine),
+            WarningStore(engine),
         )
 
     def published_instructions(self) -> list[Instruction]:

@@ -26,7 +26,17 @@ from serving.lifecycle import start_loading
 from serving.logs import mask_identifiers_in_logs
 from serving.published import PublishedInstructions
 from serving.reload import start_watcher
-from serving.routes import decisions, instructions, model, monitoring, operations, scoring
+from serving.routes import (
+    assessments,
+    decisions,
+    evidence,
+    instructions,
+    model,
+    monitoring,
+    operations,
+    scoring,
+    warnings,
+)
 from serving.workbench.router import install_workbench
 from sources.lake import DataLake
 
@@ -81,8 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         model.router,
         scoring.router,
         decisions.router,
+        evidence.router,
+        assessments.router,
         instructions.router,
         monitoring.router,
+        warnings.router,
     )
     for router in routers:
         app.include_router(router)

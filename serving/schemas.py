@@ -17,7 +17,11 @@ from disposal.decisions import DeclarationDecision, ItemDecision
 from disposal.disposition import AppliedMeasure
 from disposal.instructions import Instruction, InstructionScope, status_at
 from disposal.test_run import UntilBasis
+from disposal.warnings import MAX_TEXT_CHARS, MAX_TITLE_CHARS, WarningAudience
+from ledger.assessments import CONCLUSIONS, MAX_LEVEL, MIN_LEVEL
+from ledger.evidence import MAX_DOCUMENT_REFERENCE_CHARS, SHA256_PATTERN, RecordedEvidence
 from reassessment.signals import RouteSignals
+from serving.decisions import redecision_link
 from sources.contracts import (
     DECLARATIONS,
     INSPECTION_OUTCOMES,
@@ -243,9 +247,23 @@ class RecordedDecisionResponse(BaseModel):
     previous_hash: str
     decision: DeclarationDecision
     inputs: list[dict[str, Any]] = Field(description="The goods items as declared.")
+    supersedes: str | None = Field(
+        None,
+        description="Art. 15: the decision this one replaces, the declaration having been "
+        "decided again on accepted evidence (recorded in this decision's hashed payload).",
+    )
+    evidence_id: str | None = Field(
+        None, description="The accepted evidence this decision was taken again on."
+    )
+    superseded_by: str | None = Field(
+        None,
+        description="The decision that replaced this one on accepted evidence: act on that "
+        "one. Both stay in the ledger.",
+    )
 
     @classmethod
-    def of(cls, recorded) -> RecordedDecisionResponse:
+    def of(cls, recorded, superseded_by: str | None = None) -> RecordedDecisionResponse:
+        link = redecision_link(recorded)
         return cls(
             decision_id=recorded.decision_id,
             sequence=recorded.sequence,
@@ -256,6 +274,9 @@ class RecordedDecisionResponse(BaseModel):
             previous_hash=recorded.previous_hash,
             decision=recorded.payload["decision"],
             inputs=recorded.payload["inputs"],
+            supersedes=link.get("supersedes"),
+            evidence_id=link.get("evidence_id"),
+            superseded_by=superseded_by,
         )
 
 
@@ -314,3 +335,158 @@ class MonitoringSignals(RouteSignals):
         description="'requested': the windows end now; 'lake_end': at the lake's latest "
         "declared_at, because the lake ends earlier (historical demo data)."
     )
+
+
+def _listed_once(values: list) -> list:
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"listed more than once: {repeated}")
+    return values
+
+
+class EvidenceSubmission(BaseModel):
+    """Evidence that a risk the decision assessed is absent or low (Art. 15)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    item_no: int | None = Field(
+        None, ge=1, le=999, description="The goods item it concerns; omit: the whole declaration."
+    )
+    categories: list[Literal[RISK_CATEGORIES]] = Field(  # type: ignore[valid-type]
+        min_length=1, description="The Art. 2 risk categories it rebuts."
+    )
+    document_reference: str = Field(
+        min_length=1,
+        max_length=MAX_DOCUMENT_REFERENCE_CHARS,
+        description="Which document (certificate, lab report number…); no personal data.",
+    )
+    document_sha256: str = Field(
+        pattern=SHA256_PATTERN,
+        description="SHA-256 of the document's bytes, lowercase hex: the document shown later "
+        "can be checked against the one reviewed.",
+    )
+    description: str = Field(min_length=1, description="What the evidence shows.")
+
+    @field_validator("categories")
+    @classmethod
+    def _once(cls, value: list) -> list:
+        return _listed_once(value)
+
+
+class EvidenceReview(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    accept: bool = Field(
+        description="true: the evidence convinces, the declaration is decided again with the "
+        "rebutted categories set aside; false: rejected, recorded only."
+    )
+    reason: str = Field(min_length=1, description="Why, for the record.")
+
+
+class ReviewResponse(BaseModel):
+    evidence: RecordedEvidence
+    decision: RecordedDecisionResponse | None = Field(
+        None, description="When accepted: the decision taken again (``supersedes`` the old one)."
+    )
+
+
+class AssessmentRequest(BaseModel):
+    """An expert's assessment of a decision's risk (Art. 11)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    item_no: int | None = Field(None, ge=1, le=999, description="Omit: the whole declaration.")
+    category: Literal[RISK_CATEGORIES] | None = Field(  # type: ignore[valid-type]
+        None, description="Omit: every category."
+    )
+    conclusion: Literal[CONCLUSIONS]  # type: ignore[valid-type]
+    level: int = Field(ge=MIN_LEVEL, le=MAX_LEVEL, description="The level the expert would give.")
+    comment: str = Field(min_length=1, description="What the assessment rests on.")
+
+
+class WarningRequest(BaseModel):
+    """A risk warning to issue (Art. 14)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    audience: WarningAudience
+    scope: InstructionScope = Field(description="The goods concerned (as an instruction's scope).")
+    category: str = Field(description="The Art. 2 risk category it warns of.")
+    valid_from: datetime | None = Field(None, description="Default: now.")
+    valid_to: datetime
+    title_zh: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    title_en: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    text_zh: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    text_en: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    source_signal: dict[str, Any] | None = Field(
+        None, description="The monitoring signal it was proposed from, as that signal reads."
+    )
+
+
+class Withdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=1, description="Why the warning is withdrawn.")
+
+
+class WarningResponse(BaseModel):
+    warning_id: str
+    audience: WarningAudience
+    scope: dict[str, Any]
+    category: str
+    valid_from: datetime
+    valid_to: datetime
+    title_zh: str
+    title_en: str
+    text_zh: str
+    text_en: str
+    source_signal: dict[str, Any] | None
+    issued_by: str
+    issued_role: str
+    issued_at: datetime
+    status: str = Field(description="issued or withdrawn.")
+    withdrawn_at: datetime | None
+    withdrawn_by: str | None
+    withdrawal_reason: str | None
+    in_force_now: bool = Field(description="Issued, not withdrawn, and now within validity.")
+
+
+FEED_VERSION = "https://jsonfeed.org/version/1.1"
+
+
+class FeedWarning(BaseModel):
+    """The warning in both languages, for systems that act on it (the ``_customs``
+    extension of a JSON Feed item)."""
+
+    audience: WarningAudience
+    category: str
+    scope: dict[str, Any]
+    valid_from: datetime
+    valid_to: datetime
+    title_zh: str
+    title_en: str
+    text_zh: str
+    text_en: str
+
+
+class FeedItem(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str = Field(description="The warning id.")
+    title: str
+    content_text: str
+    date_published: datetime = Field(description="When it was issued.")
+    date_modified: datetime
+    language: str
+    customs: FeedWarning = Field(alias="_customs")
+
+
+class WarningFeed(BaseModel):
+    """The risk warnings in force now, as a JSON Feed 1.1 document."""
+
+    version: Literal[FEED_VERSION] = FEED_VERSION  # type: ignore[valid-type]
+    title: str
+    home_page_url: str | None = None
+    feed_url: str | None = None
+    description: str
+    language: str
+    items: list[FeedItem]

@@ -48,7 +48,7 @@ def _record_two(engine):
 
 
 def test_the_queue_filters_sorts_by_risk_and_pages(engine):
-    first, second = _record_two(engine)
+    first, _ = _record_two(engine)
     queue = ReviewQueue(engine)
     since = datetime.now(UTC) - HOUR
     everything = queue.page(QueueFilter(since=since))

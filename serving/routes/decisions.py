@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
-from ledger.actors import Principal, Role
-from ledger.decisions import RecordedDecision
 from ledger.outcomes import RecordedOutcome
+from serving.decisions import visible_decision
 from serving.dependencies import AppSettings, LedgerAccess
 from serving.outcomes import record_inspection
 from serving.schemas import OutcomeRequest, RecordedDecisionResponse
@@ -17,22 +16,15 @@ from sources.lake import DataLake
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
 
-def visible_decision(ledger, decision_id: str, caller: Principal, audit: bool) -> RecordedDecision:
-    """The decision, if it exists and the caller may see it (a clearance system: only its
-    own decisions; 404 otherwise, so ids of others' decisions reveal nothing)."""
-    found = ledger.decisions.get(decision_id, reader=caller if audit else None)
-    if found is None or (caller.role == Role.clearance_system and found.caller != caller.name):
-        raise HTTPException(404, f"no decision {decision_id}")
-    return found
-
-
 @router.get("/{decision_id}", response_model=RecordedDecisionResponse)
 def read_decision(
     decision_id: str, ledger: LedgerAccess, caller: Reviewer
 ) -> RecordedDecisionResponse:
-    """The decision as recorded, with its place in the chain. Every read is audited."""
+    """The decision as recorded, with its place in the chain and, for a declaration decided
+    again on accepted evidence (Art. 15), the decisions before and after. Every read is
+    audited."""
     recorded = visible_decision(ledger, decision_id, caller, audit=True)
-    return RecordedDecisionResponse.of(recorded)
+    return RecordedDecisionResponse.of(recorded, ledger.evidence.superseded_by(decision_id))
 
 
 @router.post("/{decision_id}/outcome", status_code=201, response_model=RecordedOutcome)

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 def clearance_key(settings) -> str:
     """A new clearance-system key in the ledger of ``settings``."""
+    return keys_for(settings, {"test-clearance": "clearance_system"})["test-clearance"]
+
+
+def keys_for(settings, roles: dict[str, str]) -> dict[str, str]:
+    """New keys in the ledger of ``settings``: name → role in, name → key out."""
     from ledger.actors import Actor, Role
     from ledger.store import Ledger
 
     ledger = Ledger.open(settings.resolved_database_url)
     try:
-        key, _ = ledger.keys.create(
-            Role.clearance_system, "test-clearance", actor=Actor("tests", Role.admin)
-        )
+        return {
+            name: ledger.keys.create(Role(role), name, actor=Actor("tests", Role.admin))[0]
+            for name, role in roles.items()
+        }
     finally:
         ledger.close()
-    return key
 
 
 def keyed_client(settings, **kwargs):

@@ -14,10 +14,10 @@ from pydantic import ValidationError
 
 from ledger.decisions import RecordedDecision
 from ledger.sessions import Session
+from serving.decisions import visible_decision
 from serving.dependencies import AppSettings, LedgerAccess
 from serving.errors import InvalidField
 from serving.outcomes import record_inspection
-from serving.routes.decisions import visible_decision
 from serving.schemas import OutcomeRequest
 from serving.workbench.auth import AnyReviewer, Officer, checked_form
 from serving.workbench.charts import contribution_chart

@@ -3,8 +3,8 @@
 Decisions recorded before this revision have no facts row, so they are not in the queue;
 they stay readable by id.
 
-Revision ID: 0002_workbench
-Revises: 0001
+Revision ID: 0003_workbench
+Revises: 0002_reviews
 Create Date: 2026-12-01
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_workbench"
-down_revision = "0001"
+revision = "0003_workbench"
+down_revision = "0002_reviews"
 branch_labels = None
 depends_on = None
 
