@@ -165,15 +165,17 @@ class LakeHistory:
     def _read_incoming(self) -> pd.DataFrame:
         """Every outcome received so far, reading only the files not read before."""
         folder = self._lake.incoming / OUTCOMES
-        new = []
-        for path in sorted(folder.glob("*.parquet")) if folder.exists() else ():
-            if path.name not in self._incoming_read:
-                frame = conform(pd.read_parquet(path), CONTRACTS[OUTCOMES])
-                new.append(frame[list(OUTCOME_COLUMNS)])
-                self._incoming_read.add(path.name)
+        paths = sorted(folder.glob("*.parquet")) if folder.exists() else []
+        new = {p.name: p for p in paths if p.name not in self._incoming_read}
         if new:
+            frames = [
+                conform(pd.read_parquet(path), CONTRACTS[OUTCOMES])[list(OUTCOME_COLUMNS)]
+                for path in new.values()
+            ]
             kept = [self._received] if len(self._received) else []
-            self._received = pd.concat([*kept, *new], ignore_index=True)
+            # noted as read only once all were: a failed read is retried at the next request
+            self._received = pd.concat([*kept, *frames], ignore_index=True)
+            self._incoming_read.update(new)
         return self._received
 
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from config.settings import get_settings
 from customs_risk.cli import app
+from ledger.database import head_revision
 from ledger.decisions import DecisionLedger
 from ledger.keys import KeyStore
 
@@ -53,7 +54,7 @@ def test_ledger_verify_reports_the_chain_and_a_hand_edited_row(settings_database
 def test_ledger_migrate_reports_the_revision(settings_database):
     result = runner.invoke(app, ["ledger", "migrate"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("ledger at revision 0001")
+    assert result.stdout.startswith(f"ledger at revision {head_revision()}")
 
 
 def test_keys_create_list_revoke(settings_database):

@@ -135,7 +135,8 @@ def test_the_history_follows_the_lake(api):
 def test_a_draft_is_edited_with_if_match_and_its_editor_cannot_publish_it(api):
     client, keys, _ = api
     drafted = client.post("/v1/instructions", json=INSTRUCTION, headers=as_(keys, "analyst"))
-    path = f"/v1/instructions/{drafted.json()['instruction_id']}"
+    instruction_id = drafted.json()["instruction_id"]
+    path = f"/v1/instructions/{instruction_id}"
     wider = INSTRUCTION | {"scope": {"hs_prefixes": ["2204"], "origin_countries": ["ES", "PT"]}}
 
     unconditional = client.put(path, json=wider, headers=as_(keys, "publisher"))
@@ -167,6 +168,13 @@ def test_a_draft_is_edited_with_if_match_and_its_editor_cannot_publish_it(api):
     assert published.status_code == 200 and published.json()["version"] == 3
     too_late = client.put(path, json=wider, headers=as_(keys, "analyst", **{"If-Match": "3"}))
     assert too_late.status_code == 409 and "only a draft can be edited" in too_late.json()["detail"]
+    events = client.app.state.ledger.audit.events(entity="instruction", entity_id=instruction_id)
+    assert [(e.actor, e.action) for e in events] == [  # the refused edits changed nothing
+        ("test-analyst", "instruction.draft"),
+        ("test-publisher", "instruction.edit"),
+        ("test-publisher-2", "instruction.publish"),
+    ]
+    assert (events[1].old["version"], events[1].new["version"]) == (1, 2)
     assert (
         client.put(path, json=wider, headers=as_(keys, "officer", **{"If-Match": "3"})).status_code
         == 403
