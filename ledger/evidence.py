@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.actors import Actor
@@ -180,26 +179,25 @@ class EvidenceStore:
         ``AlreadyReviewed`` or ``DecisionSuperseded`` (another evidence of the decision
         was accepted first); a refusal records nothing, the decision included."""
         _check_reason(reason)
-        try:
-            with write_transaction(self._engine) as session:
-                row, old = _pending(session, evidence_id)
-                _refuse_superseded(session, row.decision_id)
-                declaration_id = session.get(DecisionRow, row.decision_id).declaration_id
-                if redecision.declaration_id != declaration_id:
-                    raise ValueError(
-                        f"evidence {evidence_id} is on declaration {declaration_id}, the new "
-                        f"decision on {redecision.declaration_id}"
-                    )
-                decided = append(session.connection(), redecision)
-                _review(row, ACCEPTED, actor, reason)
-                row.redecision_id = decided.decision_id
-                new = _recorded(row)
-                write_event(
-                    session, AuditEvent(actor, "evidence.accept", "evidence", evidence_id, old, new)
+        with write_transaction(self._engine) as session:
+            row, old = _pending(session, evidence_id)
+            _refuse_superseded(session, row.decision_id)
+            declaration_id = session.get(DecisionRow, row.decision_id).declaration_id
+            if redecision.declaration_id != declaration_id:
+                raise ValueError(
+                    f"evidence {evidence_id} is on declaration {declaration_id}, the new "
+                    f"decision on {redecision.declaration_id}"
                 )
-        except IntegrityError as error:
-            # The unique redecision_id: a concurrent acceptance made this decision first.
-            raise DecisionSuperseded(f"evidence {evidence_id}: decided meanwhile") from error
+            if redecision.idempotency_key is not None:
+                # a replayed earlier decision would be linked as the new one
+                raise ValueError("a decision taken again has no idempotency key")
+            decided = append(session.connection(), redecision)
+            _review(row, ACCEPTED, actor, reason)
+            row.redecision_id = decided.decision_id
+            new = _recorded(row)
+            write_event(
+                session, AuditEvent(actor, "evidence.accept", "evidence", evidence_id, old, new)
+            )
         return new, decided
 
 

@@ -5,9 +5,10 @@ rules: who may see which decision (a clearance system: its own declarations), wh
 item a record may name, and what accepting evidence does: the declaration is decided again
 (``DecisionService.redecision``: the served model, policy and published instructions,
 with the rebutted categories set aside) and the new decision is recorded with the review
-in one transaction, by the reviewing officer. Refusals are HTTP errors (404 unknown or
-not visible, 409 already reviewed or superseded, 422 naming the field, 503 no model), as
-the API answers them.
+in one transaction, by the reviewing officer. Each method checks the caller's role too
+(``serving.security``), so a caller that is not a route is held to the same rules.
+Refusals are HTTP errors (403 role, 404 unknown or not visible, 409 already reviewed or
+superseded, 422 naming the field, 503 no model), as the API answers them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from serving.dependencies import Holder, LedgerAccess, Published, served_model
 from serving.errors import InvalidField
 from serving.holder import ModelHolder
 from serving.published import PublishedInstructions
+from serving.security import ASSESSORS, EVIDENCE_GIVERS, EVIDENCE_REVIEWERS, authorise
 
 _FIELD = re.compile(r"field '([^']+)'")
 
@@ -67,6 +69,7 @@ class Reviews:
         self, decision_id: str, evidence: NewEvidence, caller: Principal
     ) -> RecordedEvidence:
         """Attach evidence to a decision the caller may see, pending review."""
+        authorise(caller, EVIDENCE_GIVERS)
         _check_item(self.decision(decision_id, caller), evidence.item_no)
         try:
             return self.ledger.evidence.submit(decision_id, evidence, caller)
@@ -82,6 +85,7 @@ class Reviews:
     ) -> Review:
         """Reject (recorded only) or accept the evidence; accepting decides the declaration
         again and records that decision with the review, linked both ways."""
+        authorise(caller, EVIDENCE_REVIEWERS)
         recorded = self.decision(decision_id, caller)
         evidence = self.ledger.evidence.get(evidence_id)
         if evidence is None or evidence.decision_id != decision_id:
@@ -103,6 +107,7 @@ class Reviews:
     def record_assessment(
         self, decision_id: str, assessment: NewAssessment, caller: Principal
     ) -> RecordedAssessment:
+        authorise(caller, ASSESSORS)
         _check_item(self.decision(decision_id, caller), assessment.item_no)
         try:
             return self.ledger.assessments.record(decision_id, assessment, caller)
@@ -110,6 +115,7 @@ class Reviews:
             raise HTTPException(404, str(error)) from None
 
     def assessments_of(self, decision_id: str, caller: Principal) -> list[RecordedAssessment]:
+        authorise(caller, ASSESSORS)
         self.decision(decision_id, caller)
         return self.ledger.assessments.of_decision(decision_id)
 

@@ -36,17 +36,30 @@ def principal(
     return found
 
 
+def authorise(caller: Principal, roles: tuple[Role, ...]) -> Principal:
+    """``caller`` if its role is one of ``roles`` (admin always); 403 otherwise. For code
+    called outside a route's dependencies too (the reviewers' workbench)."""
+    allowed = {*roles, Role.admin}
+    if caller.role not in allowed:
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise HTTPException(403, f"role {caller.role} may not do this; allowed: {names}")
+    return caller
+
+
 def requires(*roles: Role) -> Callable[..., Principal]:
     """A dependency admitting callers with one of ``roles`` (admin always); 403 otherwise."""
-    allowed = {*roles, Role.admin}
-    names = ", ".join(sorted(r.value for r in allowed))
 
     def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
-        if caller.role not in allowed:
-            raise HTTPException(403, f"role {caller.role} may not do this; allowed: {names}")
-        return caller
+        return authorise(caller, roles)
 
     return check
+
+
+# Who may do what with reviews of decisions and with risk warnings (Art. 11, 14, 15).
+EVIDENCE_GIVERS = (Role.clearance_system, Role.officer)
+EVIDENCE_REVIEWERS = (Role.officer,)
+ASSESSORS = (Role.officer, Role.analyst)
+WARNING_ISSUERS = (Role.analyst, Role.publisher)
 
 
 ClearanceSystem = Annotated[Principal, Depends(requires(Role.clearance_system))]
@@ -58,8 +71,8 @@ OutcomeRecorder = Annotated[Principal, Depends(requires(Role.clearance_system, R
 Drafter = Annotated[Principal, Depends(requires(Role.analyst, Role.publisher))]
 Publisher = Annotated[Principal, Depends(requires(Role.publisher))]
 Staff = Annotated[Principal, Depends(requires(Role.officer, Role.analyst, Role.publisher))]
-EvidenceGiver = Annotated[Principal, Depends(requires(Role.clearance_system, Role.officer))]
-Officer = Annotated[Principal, Depends(requires(Role.officer))]
-Assessor = Annotated[Principal, Depends(requires(Role.officer, Role.analyst))]
-WarningIssuer = Annotated[Principal, Depends(requires(Role.analyst, Role.publisher))]
+EvidenceGiver = Annotated[Principal, Depends(requires(*EVIDENCE_GIVERS))]
+EvidenceReviewer = Annotated[Principal, Depends(requires(*EVIDENCE_REVIEWERS))]
+Assessor = Annotated[Principal, Depends(requires(*ASSESSORS))]
+WarningIssuer = Annotated[Principal, Depends(requires(*WARNING_ISSUERS))]
 AnyRole = Annotated[Principal, Depends(principal)]

@@ -19,7 +19,7 @@ from serving.schemas import (
     RecordedDecisionResponse,
     ReviewResponse,
 )
-from serving.security import EvidenceGiver, Officer, Reviewer
+from serving.security import EvidenceGiver, EvidenceReviewer, Reviewer
 
 router = APIRouter(prefix="/v1/decisions", tags=["reviews"])
 
@@ -57,7 +57,7 @@ def review_evidence(
     evidence_id: str,
     body: EvidenceReview,
     reviews: ReviewAccess,
-    caller: Officer,
+    caller: EvidenceReviewer,
 ) -> ReviewResponse:
     """Accept or reject the evidence, once (409 after). Accepted: the declaration is
     decided again (served model, policy, published instructions; the rebutted categories

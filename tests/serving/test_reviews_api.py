@@ -90,6 +90,34 @@ def test_each_role_may_do_only_its_part(api):
     assert api("GET", "/v1/warnings/feed", "clearance").status_code == 200
 
 
+def test_the_review_service_holds_other_callers_to_the_same_roles(tmp_path):
+    """The workbench calls ``serving.reviews`` directly, not through a route."""
+    from fastapi import HTTPException
+
+    from ledger.actors import Principal, Role
+    from ledger.evidence import NewEvidence
+    from serving.holder import ModelHolder
+    from serving.published import PublishedInstructions
+    from serving.reviews import Reviews
+
+    ledger = Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}")
+    try:
+        reviews = Reviews(ledger, ModelHolder(), PublishedInstructions(ledger, 60))
+        analyst = Principal("analyst-wu", Role.analyst, "0a1b2c3d4e5f")
+        publisher = Principal("publisher-wang", Role.publisher, "0a1b2c3d4e5f")
+        calls = [
+            lambda: reviews.review_evidence("d", "e", True, "ok", analyst),
+            lambda: reviews.submit_evidence("d", NewEvidence(("ipr",), "doc", SHA, "x"), analyst),
+            lambda: reviews.assessments_of("d", publisher),
+        ]
+        for call in calls:
+            with pytest.raises(HTTPException) as refused:
+                call()
+            assert refused.value.status_code == 403
+    finally:
+        ledger.close()
+
+
 def test_evidence_is_given_on_visible_decisions_with_valid_fields(api):
     decision = api.decided()
     evidence = f"/v1/decisions/{decision}/evidence"
