@@ -19,7 +19,12 @@ from disposal.instructions import Instruction, InstructionScope, status_at
 from disposal.test_run import UntilBasis
 from disposal.warnings import MAX_TEXT_CHARS, MAX_TITLE_CHARS, WarningAudience
 from ledger.assessments import CONCLUSIONS, MAX_LEVEL, MIN_LEVEL
-from ledger.evidence import MAX_DOCUMENT_REFERENCE_CHARS, SHA256_PATTERN, RecordedEvidence
+from ledger.evidence import (
+    MAX_DOCUMENT_REFERENCE_CHARS,
+    SHA256_PATTERN,
+    NewEvidence,
+    RecordedEvidence,
+)
 from reassessment.signals import RouteSignals
 from serving.decisions import redecision_link
 from sources.contracts import (
@@ -371,6 +376,16 @@ class EvidenceSubmission(BaseModel):
     @classmethod
     def _once(cls, value: list) -> list:
         return _listed_once(value)
+
+    def as_new(self) -> NewEvidence:
+        """The evidence to store (its own checks raise ``ValueError``)."""
+        return NewEvidence(
+            item_no=self.item_no,
+            categories=tuple(self.categories),
+            document_reference=self.document_reference,
+            document_sha256=self.document_sha256,
+            description=self.description,
+        )
 
 
 class EvidenceReview(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ledger.evidence import NewEvidence, RecordedEvidence
+from ledger.evidence import RecordedEvidence
 from serving.reviews import ReviewAccess, invalid
 from serving.schemas import (
     EvidenceReview,
@@ -31,13 +31,7 @@ def submit_evidence(
     """Give evidence that a risk the decision assessed is absent or low: pending until an
     officer reviews it. 409 when the decision was taken again already."""
     try:
-        evidence = NewEvidence(
-            item_no=body.item_no,
-            categories=tuple(body.categories),
-            document_reference=body.document_reference,
-            document_sha256=body.document_sha256,
-            description=body.description,
-        )
+        evidence = body.as_new()
     except ValueError as error:
         raise invalid(error, "evidence") from None
     return reviews.submit_evidence(decision_id, evidence, caller)

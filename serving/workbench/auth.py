@@ -16,13 +16,10 @@ from fastapi.responses import RedirectResponse
 
 from ledger.actors import Role
 from ledger.sessions import Session
-from serving.workbench.i18n import N_
 
 SESSION_COOKIE = "wb_session"
 PREFIX = "/workbench"
 STAFF_ROLES = (Role.officer, Role.analyst, Role.publisher, Role.admin)
-# The roles' names, for the catalogue (shown translated next to the reviewer's name).
-ROLE_NAMES = (N_("officer"), N_("analyst"), N_("publisher"), N_("admin"), N_("clearance_system"))
 
 
 class SignInRequired(Exception):

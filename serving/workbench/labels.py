@@ -43,12 +43,38 @@ FIELD_LABELS = {
 }
 
 
+# The workbench's own words for codes the records hold.
+WORD_LABELS = {
+    "role": {
+        "officer": N_("Officer"),
+        "analyst": N_("Analyst"),
+        "publisher": N_("Publisher"),
+        "admin": N_("Administrator"),
+        "clearance_system": N_("Clearance system"),
+    },
+    "conclusion": {
+        "risk_confirmed": N_("Risk confirmed"),
+        "risk_overstated": N_("Risk overstated"),
+        "risk_understated": N_("Risk understated"),
+        "inconclusive": N_("Inconclusive"),
+    },
+    "evidence_status": {
+        "pending": N_("Pending review"),
+        "accepted": N_("Accepted"),
+        "rejected": N_("Rejected"),
+    },
+}
+
+
 def domain_label(kind: str, code: object, speaker: Speaker) -> str:
     """The label of ``code`` (a feature, category, credit level …) in the speaker's
     language; the code itself when the catalogue has none."""
     language = speaker.language
     if kind == "field":
         text = FIELD_LABELS.get(str(code).split(".")[0])
+        return speaker.gettext(text) if text else str(code)
+    if kind in WORD_LABELS:
+        text = WORD_LABELS[kind].get(str(code))
         return speaker.gettext(text) if text else str(code)
     if kind == "feature":
         feature = FEATURES_BY_NAME.get(str(code))

@@ -17,7 +17,15 @@ from serving.workbench.auth import (
     current_session,
     sign_in_redirect,
 )
-from serving.workbench.pages import decisions, instructions, monitoring, queue, signin, warnings
+from serving.workbench.pages import (
+    decisions,
+    instructions,
+    monitoring,
+    queue,
+    reviews,
+    signin,
+    warnings,
+)
 from serving.workbench.templating import render
 from serving.workbench.timing import ServerTiming
 
@@ -26,7 +34,7 @@ STATIC = Path(__file__).parent / "static"
 
 def workbench_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
-    for pages in (signin, queue, decisions, instructions, warnings, monitoring):
+    for pages in (signin, queue, decisions, reviews, instructions, warnings, monitoring):
         router.include_router(pages.router)
     return router
 

@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from pydantic import ValidationError
 
+from ledger.assessments import CONCLUSIONS
 from ledger.decisions import RecordedDecision
 from ledger.sessions import Session
-from serving.decisions import visible_decision
+from serving.decisions import redecision_link, visible_decision
 from serving.dependencies import AppSettings, LedgerAccess
 from serving.errors import InvalidField
 from serving.outcomes import record_inspection
@@ -67,15 +68,24 @@ def _history(request: Request, settings) -> ConsigneeHistory:
     return state.consignee_history
 
 
+def _reviews_of(ledger, recorded: RecordedDecision) -> dict[str, Any]:
+    """Evidence, expert assessments and the decisions before and after this one."""
+    return {
+        "evidence": ledger.evidence.of_decision(recorded.decision_id),
+        "assessments": ledger.assessments.of_decision(recorded.decision_id),
+        "superseded_by": ledger.evidence.superseded_by(recorded.decision_id),
+        "link": redecision_link(recorded),
+    }
+
+
 def _page(
     request: Request,
-    ledger,
-    settings,
     session: Session,
     recorded: RecordedDecision,
     status_code: int = 200,
     **extra: Any,
 ) -> HTMLResponse:
+    ledger, settings = request.app.state.ledger, request.app.state.settings
     items = item_views(recorded, session.principal.role)
     history = _history(request, settings)
     decided_at = datetime.fromisoformat(recorded.payload["decision"]["decided_at"])
@@ -100,7 +110,9 @@ def _page(
         outcomes=outcomes,
         categories=RISK_CATEGORIES,
         reasons_chart=lambda category: reasons_chart(category, speaker),
-        **{"errors": [], "form": {}, "notice": None, **extra},
+        conclusions=CONCLUSIONS,
+        **_reviews_of(ledger, recorded),
+        **{"errors": [], "form": {}, "notice": None, "section": None, **extra},
     )
 
 
@@ -114,7 +126,16 @@ def decision_page(
 ) -> HTMLResponse:
     recorded = visible_decision(ledger, decision_id, session.principal, audit=True)
     notice = request.query_params.get("recorded")
-    return _page(request, ledger, settings, session, recorded, notice=notice)
+    return _page(request, session, recorded, notice=notice)
+
+
+def decision_page_with_errors(
+    request: Request, decision_id: str, session: Session, section: str, errors: list[FieldError]
+) -> HTMLResponse:
+    """The decision page again, with why a form of ``section`` was refused (422)."""
+    ledger = request.app.state.ledger
+    recorded = visible_decision(ledger, decision_id, session.principal, audit=False)
+    return _page(request, session, recorded, 422, errors=errors, section=section)
 
 
 def _outcome_body(form) -> dict[str, Any]:
@@ -164,7 +185,7 @@ async def record_outcome_form(
         errors = [FieldError("item_no", message if error.status_code == 409 else str(error.detail))]
     if errors:
         return _page(
-            request, ledger, settings, session, recorded, 422, errors=errors, form=dict(form)
+            request, session, recorded, 422, errors=errors, form=dict(form), section="outcome"
         )
     return RedirectResponse(
         f"/workbench/decisions/{decision_id}?recorded={outcome.item_no}#item-{outcome.item_no}",
