@@ -74,3 +74,26 @@ def form_text(form, name: str) -> str | None:
     """A text field's value; None when empty, so the model's default or "required" applies."""
     value = form.get(name)
     return value.strip() or None if isinstance(value, str) else None
+
+
+# An instruction's or a warning's scope as form fields: lists are comma-separated.
+SCOPE_LISTS = (
+    "hs_prefixes",
+    "origin_countries",
+    "consignee_ids",
+    "declarant_ids",
+    "routes",
+    "trade_modes",
+)
+
+
+def _listed(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").replace("，", ",").split(",") if part.strip()]
+
+
+def scope_of(form) -> dict[str, Any]:
+    """The scope fields of ``form`` as an ``InstructionScope`` body (empty ones left out)."""
+    scope: dict[str, Any] = {name: _listed(form.get(name)) for name in SCOPE_LISTS}
+    for bound in ("value_min_cny", "value_max_cny"):
+        scope[bound] = form_text(form, bound)
+    return {k: v for k, v in scope.items() if v}

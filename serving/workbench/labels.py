@@ -58,6 +58,12 @@ WORD_LABELS = {
         "risk_understated": N_("Risk understated"),
         "inconclusive": N_("Inconclusive"),
     },
+    "audience": {
+        "customs_internal": N_("Customs (internal)"),
+        "enterprises": N_("Enterprises"),
+        "public": N_("The public"),
+        "other_authorities": N_("Other authorities"),
+    },
     "evidence_status": {
         "pending": N_("Pending review"),
         "accepted": N_("Accepted"),

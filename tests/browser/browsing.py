@@ -15,5 +15,5 @@ def shoot(page, name: str) -> None:
 def sign_in(page, base: str, key: str) -> None:
     page.goto(f"{base}/workbench/")
     page.get_by_label("个人密钥").or_(page.get_by_label("Personal key")).fill(key)
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the form's answer: the page asked for, or a refusal
+        page.keyboard.press("Enter")

@@ -21,23 +21,18 @@ from serving.history import HistoryUnavailable
 from serving.routes import instructions as api
 from serving.schemas import InstructionDraft, Revocation
 from serving.workbench.auth import AnyReviewer, Drafter, Publisher, checked_form
-from serving.workbench.forms import FieldError, form_text, invalid_field_error, validation_errors
+from serving.workbench.forms import (
+    SCOPE_LISTS,
+    FieldError,
+    form_text,
+    invalid_field_error,
+    scope_of,
+    validation_errors,
+)
 from serving.workbench.templating import render, speaker_of
 from sources.contracts import RISK_CATEGORIES
 
 router = APIRouter()
-SCOPE_LISTS = (
-    "hs_prefixes",
-    "origin_countries",
-    "consignee_ids",
-    "declarant_ids",
-    "routes",
-    "trade_modes",
-)
-
-
-def _listed(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").replace("，", ",").split(",") if part.strip()]
 
 
 def _fields(form) -> dict[str, Any]:
@@ -51,12 +46,8 @@ def _fields(form) -> dict[str, Any]:
 
 def draft_body(form) -> dict[str, Any]:
     """The form as an ``InstructionDraft`` body (lists comma-separated; times in UTC)."""
-    scope: dict[str, Any] = {name: _listed(form.get(name)) for name in SCOPE_LISTS}
-    for bound in ("value_min_cny", "value_max_cny"):
-        if form_text(form, bound):
-            scope[bound] = form_text(form, bound)
     body = {
-        "scope": {k: v for k, v in scope.items() if v},
+        "scope": scope_of(form),
         "measures": form.getlist("measures"),
         "categories": form.getlist("categories"),
         "priority": form_text(form, "priority") or 0,
