@@ -158,3 +158,31 @@ def test_pages_are_labelled_keyboard_usable_and_fit_a_narrow_window(browser, wor
     assert page.evaluate(OVERFLOW) <= 0
     shoot(page, "decision-narrow-zh")
     context.close()
+
+
+def test_an_analyst_issues_a_warning_that_the_feed_publishes(browser, workbench_server):
+    base, keys = workbench_server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, base, keys["demo-analyst"])
+    page.goto(f"{base}/workbench/warnings")
+    proposals = page.get_by_role("link", name="据此信号起草预警")
+    if proposals.count():  # a monitoring signal prefills scope and category
+        proposals.first.click()
+        expect(page.locator("input[name='source_signal']")).to_have_count(1)
+    else:
+        page.get_by_label("商品编号（HS）开头为").fill("2204")
+    page.get_by_label("发布对象").select_option("enterprises")
+    page.get_by_label("失效时间（UTC）").fill("2030-06-30T00:00")
+    page.get_by_label("中文标题").fill("进口葡萄酒二氧化硫超标风险")
+    page.get_by_label("英文标题").fill("Sulphur dioxide in imported wine")
+    page.get_by_label("中文内容").fill("近期查验发现二氧化硫超标，请进口企业加强自检。")
+    page.get_by_label("英文内容").fill("Excess SO2 found; importers should test.")
+    page.get_by_role("button", name="发布预警").click()
+    expect(page.get_by_text("进口葡萄酒二氧化硫超标风险")).to_be_visible()
+    shoot(page, "warnings-zh")
+    context.close()
+    bearer = {"Authorization": f"Bearer {keys['demo-clearance']}"}
+    feed = httpx.get(f"{base}/v1/warnings/feed?lang=en", headers=bearer, timeout=10)
+    assert feed.status_code == 200
+    assert "Sulphur dioxide in imported wine" in {item["title"] for item in feed.json()["items"]}
