@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     model_cache_dir: Path | None = Field(
         None, description="Local copy of the served model; default <data_dir>/serving/model."
     )
+    mlflow_ui_url: str | None = Field(
+        None,
+        description="Base URL of an MLflow UI over the tracking store (e.g. "
+        "http://127.0.0.1:5000 after `mlflow ui`); when set, pages link runs and model "
+        "versions to it, else they show the run ids alone.",
+    )
     kcs_dir: Path = Field(
         PROJECT_ROOT.parent / "shared" / "data" / "kcs",
         description="Folder of the public KCS CSV files (make bench-kcs, tests).",

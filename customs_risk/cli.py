@@ -116,6 +116,11 @@ def run(
         console.print(table)
     for rule, why in scoring["disposal"]["inactive_rules"].items():
         console.print(f"Capacity rule {rule} is inactive for this model: {why}")
+    effectiveness = result["effectiveness"]
+    console.print(
+        f"Effectiveness of risk management (Art. 18 §2), {effectiveness['windows']} months → "
+        f"{effectiveness['path']} (`customs-risk effectiveness` prints it)."
+    )
     demo = result.get("drift_demo")
     if demo:
         console.print(

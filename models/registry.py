@@ -75,10 +75,11 @@ def download_bundle(
 ) -> Path:
     """Copy a registered model's bundle to ``destination`` (replacing it atomically).
 
-    ``registry.json`` beside it records where it came from, so the API can start from
-    this copy when the tracking store is unreachable.
+    ``registry.json`` beside it records where it came from (and the training run behind
+    the version), so the API can start from this copy when the tracking store is
+    unreachable, and pages can name the run without asking the store.
     """
-    use_store(settings)
+    client = use_store(settings)
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=destination.parent) as tmp:
@@ -90,6 +91,9 @@ def download_bundle(
             "model_uri": model_uri,
             "model_name": settings.model_name,
             "version": version,
+            "run_id": (
+                client.get_model_version(settings.model_name, version).run_id if version else None
+            ),
         }
         (staged / "registry.json").write_text(json.dumps(registry_info))
         replace_directory(staged, destination)

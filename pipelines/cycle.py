@@ -1,7 +1,8 @@
 """The whole risk-management cycle, as ``make run`` runs it.
 
-generate → validate → features → train and register → batch score (``pipelines.flows``),
-then the Art. 18 re-assessment loop in a sub-project (``pipelines.scenario``).
+generate → validate → features → train and register → batch score (``pipelines.flows``)
+→ the effectiveness report (``pipelines.monitoring``), then the Art. 18 re-assessment loop
+in a sub-project (``pipelines.scenario``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from pipelines.flows import (
     ingest_and_validate,
     train_and_register,
 )
+from pipelines.monitoring import effectiveness_report
 from pipelines.scenario import ScenarioConfig, drift_scenario, scenario_settings
+from reassessment.history import (
+    DRIFT_DEMO_FOLDER,
+    DRIFT_DEMO_REPORT,
+    drift_demo_model_name,
+    effectiveness_path,
+)
 from sources.generator import GeneratorConfig
 from sources.lake import DataLake
 
@@ -49,6 +57,8 @@ def risk_cycle(
     timings["train_register"] = time.perf_counter() - started - sum(timings.values())
     scoring = batch_score(settings)
     timings["score"] = time.perf_counter() - started - sum(timings.values())
+    effectiveness = effectiveness_report(settings)
+    timings["effectiveness"] = time.perf_counter() - started - sum(timings.values())
     issue_demo_keys(settings)
     demo = None
     if settings.drift_demo if drift_demo is None else drift_demo:
@@ -72,6 +82,11 @@ def risk_cycle(
         "features": features,
         "training": training,
         "scoring": scoring,
+        "effectiveness": {
+            "path": str(effectiveness_path(settings.data_dir, effectiveness["freq"])),
+            "windows": len(effectiveness["windows"]),
+            "mlflow_run_id": effectiveness["mlflow_run_id"],
+        },
         "drift_demo": demo,
         "timings": timings,
         "data_dir": str(Path(settings.data_dir)),
@@ -85,12 +100,12 @@ def run_drift_demo(settings: Settings) -> dict:
     ``<model_name>-drift-demo``) so the served champion is not touched."""
     started = time.perf_counter()
     config = ScenarioConfig.for_settings(settings)
-    root = Path(settings.data_dir) / "drift-demo"
-    demo = scenario_settings(settings, root, f"{settings.model_name}-drift-demo")
-    report = drift_scenario(demo, config, out=str(root / "report.json"))
+    root = Path(settings.data_dir) / DRIFT_DEMO_FOLDER
+    demo = scenario_settings(settings, root, drift_demo_model_name(settings.model_name))
+    report = drift_scenario(demo, config, out=str(root / DRIFT_DEMO_REPORT))
     reevaluation = report["reevaluation"]
     return {
-        "report_path": str(root / "report.json"),
+        "report_path": str(root / DRIFT_DEMO_REPORT),
         "shift_date": report["shift_date"],
         "stable_windows": report["stable_windows"],
         "false_alarms": report["false_alarms"],

@@ -4,6 +4,7 @@ Thin orchestration over ``reassessment.monitoring_window``, ``reassessment.promo
 ``reassessment.effectiveness``. Every run is recorded in the MLflow monitoring experiment
 (``CUSTOMS_RISK_MONITORING_EXPERIMENT``): a ``monitor`` run per window with its HTML
 report, a ``reevaluate`` run per decision, a ``rollback`` run, an ``effectiveness`` run.
+Window and effectiveness reports are also kept in the lake (``reassessment.history``).
 
 On alert, ``monitor`` emits the Prefect event ``customs-risk.drift.detected``; the
 ``reevaluate`` deployment (``pipelines.deployments``) is triggered by it on a Prefect
@@ -40,6 +41,7 @@ from reassessment import promotion
 from reassessment.alert_policy import Thresholds
 from reassessment.compliance import compliance_estimates, matured_inspections
 from reassessment.effectiveness import effectiveness as effectiveness_windows
+from reassessment.history import save_effectiveness_report, save_window_report
 from reassessment.monitoring_window import WindowReport, monitor_window
 from reassessment.report import render_html
 from sources.contracts import DECLARATIONS
@@ -244,9 +246,11 @@ def monitor(
     start = end - pd.Timedelta(days=window_days or settings.monitor_window_days)
     run = measure_window(settings, champion, tables, (start, end))
     run = replace(run, mlflow_run_id=record_monitoring(settings, run))
+    save_window_report(settings.data_dir, run.to_dict())
     logger.info("window %s → %s: %s %s", start, end, run.status, run.alert_signals or "")
     if run.alert:
         run = follow_alert(settings, run, reevaluation or reevaluation_mode(settings))
+        save_window_report(settings.data_dir, run.to_dict())  # now with its re-evaluation
     return run
 
 
@@ -480,7 +484,7 @@ def challenge_champion(
         trained.test_features,
         promotion.GateConfig.for_settings(settings),
     )
-    outcome = "promoted challenger" if gate.promote else "kept champion"
+    outcome = promotion.PROMOTED_CHALLENGER if gate.promote else "kept champion"
     before = champion.version
     if gate.promote:
         before = promote_version(settings, registered.version)["champion_version_before"]
@@ -605,4 +609,5 @@ def effectiveness_report(
         )
         mlflow.log_text(frame.to_csv(index=False), "effectiveness/windows.csv")
     report["mlflow_run_id"] = run.info.run_id
+    save_effectiveness_report(settings.data_dir, report)
     return report

@@ -31,6 +31,7 @@ from models.registry import CHAMPION, load_version, resolve_alias, use_store
 from models.training import TrainingConfig, labelled_rows, train_risk_model
 from pipelines.flows import build_features, ingest_and_validate
 from pipelines.monitoring import Reevaluation, lake_tables, monitor
+from reassessment.history import clear_monitoring_history
 from reassessment.promotion import GATE_METRIC, register
 from sources.generator import GeneratorConfig, generate
 from sources.lake import DataLake, replace_layer
@@ -147,6 +148,7 @@ def train_first_champion(
     """Train and register the scenario's first champion as of ``as_of``; its version."""
     features = tables["features"]
     _reset_registered_model(settings)
+    clear_monitoring_history(settings.data_dir)  # the reports of the previous run's model
     trained = train_risk_model(
         features[features["declared_at"] < as_of],
         tables["outcomes"],

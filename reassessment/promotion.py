@@ -42,6 +42,7 @@ from models.training import (
 from sources.contracts import RISK_CATEGORIES
 
 GATE_METRIC = "auc_pr"
+PROMOTED_CHALLENGER = "promoted challenger"  # the outcome of a re-evaluation that promoted
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,10 @@ Layout under ``data_dir``::
     features/declaration_features.parquet
     state/                        online entity state (features.state.EntityState)
     scores/<label>.parquet        batch scores
+    dispositions/<month>.parquet  the month's dispositions (one row per goods item)
     serving/model/                local copy of the served model
+    monitoring/                   re-assessment reports people read back
+                                  (``reassessment.history``)
 
 Every write goes to a temporary name first and is renamed into place, and a stage
 that validates several files replaces them only after all passed, so a failed run
@@ -92,6 +95,15 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
+    return path
+
+
+def write_text(text: str, path: Path) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
 

@@ -263,7 +263,7 @@ def contribution_chart(
     top += 24
     values = [signed(r.contribution, decimals) for r in rows]
     room = max(_text_width(v, 12) for v in values) + 10
-    scale = (centre - 16 - room) / max(abs(r.contribution) for r in rows)
+    scale = (centre - 16 - room) / (max(abs(r.contribution) for r in rows) or 1.0)
     for i, (row, value) in enumerate(zip(rows, values, strict=True)):
         y = top + i * CONTRIBUTION_ROW
         direction = raises_label if row.contribution > 0 else lowers_label

@@ -1,6 +1,7 @@
 """The Prefect flows, run for real (ephemeral Prefect API, SQLite MLflow, Parquet lake)."""
 
 import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from features.compute import FRAME_COLUMNS
 from features.state import EntityState
 from models.registry import load_champion, resolve_alias
 from pipelines.flows import batch_score, build_features, ingest_and_validate, train_and_register
+from reassessment.monitoring_view import monitoring_view
 from sources.lake import DataLake, write_parquet
 from sources.validation import DataValidationError
 
@@ -74,6 +76,22 @@ def test_the_latest_month_is_disposed_of_as_the_policy_says(cycle):
             assert (
                 abs(row["model_share"] - row["target_share"]) < 0.5 * row["target_share"] + 0.005
             ), row
+
+
+def test_cycle_keeps_what_the_monitoring_page_reads(cycle):
+    settings, result = cycle
+    run_id = result["training"]["run_id"]
+    copy = json.loads((settings.resolved_model_cache_dir / "registry.json").read_text())
+    assert copy["version"] == "1" and copy["run_id"] == run_id
+    effectiveness = result["effectiveness"]
+    assert Path(effectiveness["path"]).exists() and effectiveness["windows"] == 12
+    view = monitoring_view(settings.model_copy(update={"mlflow_ui_url": "http://ui:5000"}))
+    assert view.model.run_id == run_id and view.model.run_url == f"http://ui:5000/#/runs/{run_id}"
+    scored = [c.category for c in view.model.categories if c.scored]
+    assert "revenue" in scored and len(view.model.categories) == len(result["training"]["report"])
+    assert view.effectiveness.run_id == effectiveness["mlflow_run_id"]
+    assert len(view.effectiveness.periods) == 12 and view.effectiveness.compliance
+    assert view.drift is None and view.drift_demo is None  # no monitoring window, no demo
 
 
 def test_training_run_logs_its_evidence(cycle):

@@ -12,6 +12,8 @@ from models.registry import load_version, resolve_alias
 from models.training import FITTED_WINDOWS
 from pipelines import monitoring
 from pipelines.monitoring import effectiveness_report, reevaluation_mode
+from reassessment import history
+from reassessment.monitoring_view import drift_history
 from sources.lake import DataLake
 
 pytestmark = pytest.mark.integration
@@ -79,6 +81,27 @@ def test_every_window_is_a_monitoring_run_with_a_readable_html_report(drift_run)
     assert "score_psi.revenue" in run.data.metrics
 
 
+def test_every_window_report_is_kept_in_the_lake_with_its_run_and_reevaluation(drift_run):
+    settings, report = drift_run
+    _, runs = _runs(settings, "monitor")
+    kept = history.load_window_reports(settings.data_dir, settings.model_name)
+    assert [r["window"]["start"] for r in kept] == [w["start"] for w in report["windows"]]
+    assert {r["mlflow_run_id"] for r in kept} == {r.info.run_id for r in runs}
+    outcomes = [(r["reevaluation"] or {}).get("outcome") for r in kept]
+    assert outcomes == [w["reevaluation"] for w in report["windows"]]
+    drift = drift_history(settings.data_dir, settings.model_name)
+    assert [w.status for w in drift.windows] == [w["status"] for w in report["windows"]]
+    decisive = report["reevaluation"]
+    [promotion] = drift.champion_changes
+    assert promotion.x == decisive["as_of"][:10]
+    assert (promotion.version_before, promotion.version_after) == (
+        decisive["champion_version_before"],
+        decisive["champion_version_after"],
+    )
+    assert drift.input_psi[0].key == "route"  # the planted shift is a new route
+    assert all(len(s.points) == len(kept) for s in drift.input_psi + drift.observed_expected)
+
+
 def test_reevaluation_decisions_and_reasons_are_recorded(drift_run):
     settings, report = drift_run
     client, runs = _runs(settings, "reevaluation")
@@ -128,6 +151,8 @@ def test_effectiveness_report_is_computed_and_stored(drift_run, monkeypatch):
     client = MlflowClient(tracking_uri=settings.resolved_tracking_uri)
     stored = {a.path for a in client.list_artifacts(report["mlflow_run_id"], "effectiveness")}
     assert stored == {"effectiveness/report.json", "effectiveness/windows.csv"}
+    kept = history.load_effectiveness_report(settings.data_dir, "M")
+    assert kept["mlflow_run_id"] == report["mlflow_run_id"] and len(kept["windows"]) == 12
 
     from config.settings import get_settings
     from customs_risk.cli import app

@@ -403,6 +403,11 @@ def test_no_data_is_said_not_crashed(draw):
     assert not by_class(root, "point") and not by_class(root, "bar")
 
 
+def test_zero_contributions_are_drawn_without_dividing_by_zero():
+    root = parse(contribution_chart([("a", "1", 0.0)], title="t", base_label="b", unit_label="u"))
+    assert texts(by_class(root, "contribution")[0])[1] == "0.00"
+
+
 def test_one_value_is_enough():
     root = parse(line_chart([Series("a", [("2026-01", 0.0)])], title="t", x_label="x", y_label="y"))
     assert len(by_class(root, "point")) == 1
