@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -184,3 +185,60 @@ def test_an_analyst_issues_a_warning_that_the_feed_publishes(browser, workbench_
     feed = httpx.get(f"{base}/v1/warnings/feed?lang=en", headers=bearer, timeout=10)
     assert feed.status_code == 200
     assert "Sulphur dioxide in imported wine" in {item["title"] for item in feed.json()["items"]}
+
+
+def test_evidence_accepted_decides_again_and_an_analyst_adds_an_assessment(
+    browser, workbench_server, tmp_path
+):
+    base, keys = workbench_server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, base, keys["demo-officer"])
+    page.goto(f"{base}/workbench/language?to=en&next=/workbench/%3Flevel%3D4")
+    page.locator("table tbody tr td a").first.click()
+    decision_url = page.url.split("#")[0]
+    # the category that set the level (first row of the risk table) is the one rebutted
+    top_category = page.locator("section .table-wrap table tbody tr th").first.text_content()
+    page.get_by_text("Record evidence given by the enterprise").click()
+    form = page.locator("form[action$='/evidence']")
+    form.get_by_label(top_category.strip(), exact=True).check()
+    form.get_by_label("Document reference").fill("CIQ lab report 2026-0412")
+    document = tmp_path / "report.pdf"
+    document.write_bytes(b"%PDF-1.4 lab report")
+    form.get_by_label("Document (only its SHA-256 is kept)").set_input_files(str(document))
+    form.get_by_label("What it shows").fill("Accredited lab found no residue.")
+    form.get_by_role("button", name="Record evidence").click()
+    evidence = page.locator("#evidence .card").first
+    expect(evidence).to_contain_text("Pending review")
+    digest = hashlib.sha256(document.read_bytes()).hexdigest()
+    expect(evidence).to_contain_text(digest)  # only the uploaded document's hash is kept
+    evidence.get_by_label("Reason for the review").fill("Lab is accredited; report matches.")
+    evidence.get_by_role("button", name="Accept and decide again").click()
+    expect(page.get_by_text("This decision replaces")).to_be_visible()
+    assert page.url.split("#")[0] != decision_url
+    shoot(page, "redecision-en")
+    context.close()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, base, keys["demo-analyst"])
+    page.goto(decision_url)
+    page.get_by_text("添加专家评估").click()
+    page.get_by_label("结论").select_option("risk_overstated")
+    page.get_by_label("评估意见").fill("同类货物近一年查验均未发现问题。")
+    page.get_by_role("button", name="登记评估").click()
+    assessment = page.locator("#assessments .card").first
+    expect(assessment).to_contain_text("风险被高估")
+    expect(assessment).to_contain_text("demo-analyst")
+    context.close()
+
+
+def test_the_model_and_monitoring_page_shows_metrics_and_trend_charts(page, workbench_server):
+    base, keys = workbench_server
+    sign_in(page, base, keys["demo-analyst"])
+    page.goto(f"{base}/workbench/language?to=en&next=/workbench/monitoring")
+    expect(page.get_by_role("heading", name="Served model")).to_be_visible()
+    expect(page.get_by_role("heading", name="Test-window metrics per category")).to_be_visible()
+    assert page.locator("#model-h ~ div table tbody tr").count() >= 1
+    assert page.locator("figure.chart svg").count() >= 3
+    shoot(page, "monitoring-en")
