@@ -195,3 +195,19 @@ def test_the_language_is_chosen_and_remembered(project):
     assert switched.status_code == 303 and switched.headers["location"] == "/workbench/"
     page = client.get("/workbench/").text
     assert 'lang="en"' in page and "Sign out" in page
+
+
+def test_an_unknown_decision_is_a_page_not_json_and_the_queue_read_is_audited(project):
+    settings, keys = project
+    officer = signed_in(settings, keys["demo-officer"])
+    missing = officer.get("/workbench/decisions/no-such-decision")
+    assert missing.status_code == 404 and "未找到" in missing.text
+    assert officer.get("/workbench/?level=4&category=revenue").status_code == 200
+    ledger = Ledger.open(settings.resolved_database_url)
+    try:
+        reads = ledger.audit.events(entity="queue", actor="demo-officer")
+    finally:
+        ledger.close()
+    assert reads[-1].action == "queue.read"
+    assert reads[-1].new["filters"]["level"] == 4
+    assert reads[-1].new["filters"]["category"] == "revenue"

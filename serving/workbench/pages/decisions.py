@@ -124,7 +124,10 @@ def decision_page(
     settings: AppSettings,
     session: AnyReviewer,
 ) -> HTMLResponse:
-    recorded = visible_decision(ledger, decision_id, session.principal, audit=True)
+    try:
+        recorded = visible_decision(ledger, decision_id, session.principal, audit=True)
+    except HTTPException:
+        return render(request, "not_found.html", session, 404, what=decision_id)
     notice = request.query_params.get("recorded")
     return _page(request, session, recorded, notice=notice)
 

@@ -238,7 +238,7 @@ def instruction_page(
 ) -> HTMLResponse:
     history = ledger.instructions.history(instruction_id)
     if not history:
-        raise HTTPException(404, f"no instruction {instruction_id}")
+        return render(request, "not_found.html", session, 404, what=instruction_id)
     versions = [Instruction.model_validate(v.payload) for v in history]
     current = versions[-1]
     hits = instruction_hits(ledger.engine).get(instruction_id)

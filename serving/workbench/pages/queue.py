@@ -10,6 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from disposal.catalogue import MeasureKind
+from ledger.audit import AuditEvent
+from ledger.canonical import json_ready
 from ledger.queue import QueueFilter
 from serving.dependencies import AppSettings, LedgerAccess, ServedModel
 from serving.workbench.auth import AnyReviewer
@@ -87,6 +89,11 @@ def queue_page(
     wanted = _queue_filter(request, settings.workbench_queue_days)
     page = max(1, _int_or_none(request.query_params.get("page")) or 1)
     found = ledger.queue.page(wanted, page, PER_PAGE)
+    # what was listed, and for whom: reading decisions, even as a list, is on the record
+    listed = {"filters": json_ready(wanted), "page": page, "items": found.total}
+    ledger.audit.record(
+        AuditEvent(session.principal, "queue.read", "queue", "workbench", new=listed)
+    )
     today_total, loads = _measure_loads(ledger, loaded)
     query = {k: v for k, v in request.query_params.items() if k != "page" and v}
     return render(
