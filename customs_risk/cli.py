@@ -116,6 +116,10 @@ def run(
         console.print(table)
     for rule, why in scoring["disposal"]["inactive_rules"].items():
         console.print(f"Capacity rule {rule} is inactive for this model: {why}")
+    console.print(
+        f"{scoring['recorded_decisions']} decisions of the month's last day recorded in the "
+        "ledger for the reviewers' queue."
+    )
     effectiveness = result["effectiveness"]
     console.print(
         f"Effectiveness of risk management (Art. 18 §2), {effectiveness['windows']} months → "
@@ -142,6 +146,10 @@ def run(
     console.print(
         "Serve the champion: make serve  (then POST examples/declaration.json to /v1/score "
         f"with a key from {result['demo_keys_file']}: see the README's API section)"
+    )
+    console.print(
+        "Reviewers' workbench: make serve, then http://localhost:8000/workbench/ — sign in "
+        f"with the demo-officer key from {result['demo_keys_file']} (README: Workbench)"
     )
 
 
