@@ -3,9 +3,11 @@ validation errors said in the reviewer's language."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import HTTPException
 from pydantic import ValidationError
 
 from serving.errors import InvalidField
@@ -68,6 +70,22 @@ def invalid_field_error(error: InvalidField, speaker: Speaker) -> FieldError:
         k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in error.params.items()
     }
     return FieldError(error.field, speaker.gettext(error.template, **params))
+
+
+def refusals(call: Callable[[], Any], speaker: Speaker) -> tuple[Any, list[FieldError]]:
+    """``call()``'s result and no errors, or None and why it was refused, in the reader's
+    language: the request model's errors per field, a rule that needs stored records
+    (``InvalidField``), a domain check's ``ValueError``, or the API's own refusal."""
+    try:
+        return call(), []
+    except ValidationError as error:
+        return None, validation_errors(error, speaker)
+    except InvalidField as error:
+        return None, [invalid_field_error(error, speaker)]
+    except ValueError as error:
+        return None, [FieldError("form", speaker.gettext(str(error)))]
+    except HTTPException as error:
+        return None, [FieldError("form", str(error.detail))]
 
 
 def form_text(form, name: str) -> str | None:

@@ -6,16 +6,12 @@ apt-get when missing; nothing is downloaded by Playwright. Screenshots go to
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+from api_process import served
 from browsing import SCREENSHOTS
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,47 +32,14 @@ def _ensure_chromium() -> str:
     return CHROMIUM
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def workbench_server(cycle):
-    """The API and workbench served by a real uvicorn process; its base URL and demo keys."""
+    """The API and workbench served by a real uvicorn process; its base URL (on localhost,
+    where browsers accept the Secure session cookie over http) and the demo keys."""
     settings, _ = cycle
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CUSTOMS_RISK_DATA_DIR": str(settings.data_dir),
-        "CUSTOMS_RISK_MLFLOW_DIR": str(settings.mlflow_dir),
-        "CUSTOMS_RISK_TRACKING_URI": settings.resolved_tracking_uri,
-        "CUSTOMS_RISK_INSTRUCTION_REFRESH_SECONDS": "0.2",
-        "PORT": str(port),
-    }
-    cli = Path(sys.executable).with_name("customs-risk")
-    server = subprocess.Popen(
-        [str(cli), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stdout.read().decode()
-            time.sleep(0.5)
-        else:
-            pytest.fail("uvicorn did not become ready in 90 s")
-        keys = json.loads(settings.resolved_demo_keys_file.read_text())
+    keys = json.loads(settings.resolved_demo_keys_file.read_text())
+    with served(settings, host="localhost", CUSTOMS_RISK_INSTRUCTION_REFRESH_SECONDS="0.2") as base:
         yield base, keys
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

@@ -5,18 +5,14 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pandas as pd
 import pytest
 from api_keys import clearance_key, keyed_client
+from api_process import served
 
 from config.settings import PROJECT_ROOT
 from features.compute import columns_from_records, compute_features
@@ -337,39 +333,9 @@ def test_a_registry_that_does_not_answer_does_not_hold_up_start_up(own_project, 
     # Closing the socket fails the pending request; the load thread then ends.
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_real_uvicorn_process_serves_scores(cycle):
     settings, _ = cycle
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CUSTOMS_RISK_DATA_DIR": str(settings.data_dir),
-        "CUSTOMS_RISK_MLFLOW_DIR": str(settings.mlflow_dir),
-        "CUSTOMS_RISK_TRACKING_URI": settings.resolved_tracking_uri,
-        "PORT": str(port),
-    }
-    cli = Path(sys.executable).with_name("customs-risk")
-    server = subprocess.Popen(
-        [str(cli), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stdout.read().decode()
-            time.sleep(0.5)
-        else:
-            pytest.fail("uvicorn did not become ready in 90 s")
+    with served(settings) as base:
         headers = {"Authorization": f"Bearer {clearance_key(settings)}"}
         scored = httpx.post(f"{base}/v1/score", json=EXAMPLE, headers=headers, timeout=10)
         assert scored.status_code == 200 and scored.json()["risks"]
@@ -378,6 +344,3 @@ def test_real_uvicorn_process_serves_scores(cycle):
         )
         assert bad.status_code == 422
         assert any(e["field"] == "declaration.hs_code" for e in bad.json()["errors"])
-    finally:
-        server.terminate()
-        server.wait(timeout=20)

@@ -211,3 +211,13 @@ def test_an_unknown_decision_is_a_page_not_json_and_the_queue_read_is_audited(pr
     assert reads[-1].action == "queue.read"
     assert reads[-1].new["filters"]["level"] == 4
     assert reads[-1].new["filters"]["category"] == "revenue"
+
+
+def test_workbench_pages_carry_server_timing_and_a_strict_content_policy(project):
+    settings, keys = project
+    officer = signed_in(settings, keys["demo-officer"])
+    page = officer.get("/workbench/")
+    assert re.fullmatch(r"app;dur=[0-9.]+", page.headers["server-timing"])
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "server-timing" not in officer.get("/healthz").headers

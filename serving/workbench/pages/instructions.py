@@ -8,26 +8,22 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 
 from disposal.instructions import Instruction, status_at
 from disposal.test_run import TEST_RUN_WEEKS, ScopeTestRun
 from ledger.reports import instruction_hits
 from serving.dependencies import LedgerAccess, Published, ServedModel
-from serving.errors import InvalidField
 from serving.history import HistoryUnavailable
 from serving.routes import instructions as api
 from serving.schemas import InstructionDraft, Revocation
 from serving.workbench.auth import AnyReviewer, Drafter, Publisher, checked_form
 from serving.workbench.forms import (
     SCOPE_LISTS,
-    FieldError,
     form_text,
-    invalid_field_error,
+    refusals,
     scope_of,
-    validation_errors,
 )
 from serving.workbench.templating import render, speaker_of
 from sources.contracts import RISK_CATEGORIES
@@ -74,6 +70,23 @@ def _form_page(request, session, loaded, form, errors, status_code=200, **extra)
     )
 
 
+def _form_again(request, session, loaded, form, body, errors, editing=None) -> HTMLResponse:
+    """The form as submitted, with why it was refused (422), or with the test run of its
+    scope (nothing saved)."""
+    test_run = None if errors else _test_run(request, body)
+    status_code = 422 if errors else 200
+    return _form_page(
+        request,
+        session,
+        loaded,
+        _fields(form),
+        errors,
+        status_code,
+        test_run=test_run,
+        editing=editing,
+    )
+
+
 @router.get("/instructions", response_class=HTMLResponse)
 def instructions_page(request: Request, ledger: LedgerAccess, session: AnyReviewer):
     hits = instruction_hits(ledger.engine)
@@ -93,17 +106,6 @@ def new_instruction_page(request: Request, loaded: ServedModel, session: Drafter
     return _form_page(request, session, loaded, {}, [])
 
 
-def _errors_of(call, speaker) -> tuple[Any, list[FieldError]]:
-    try:
-        return call(), []
-    except ValidationError as error:
-        return None, validation_errors(error, speaker)
-    except InvalidField as error:
-        return None, [invalid_field_error(error, speaker)]
-    except HTTPException as error:
-        return None, [FieldError("form", str(error.detail))]
-
-
 @router.post("/instructions/new", response_model=None)
 async def submit_instruction(
     request: Request,
@@ -117,25 +119,16 @@ async def submit_instruction(
     checked_form(session, str(form.get("csrf", "")))
     speaker = speaker_of(request)
     action = form.get("action", "test")
-    body, errors = _errors_of(lambda: InstructionDraft.model_validate(draft_body(form)), speaker)
+    body, errors = refusals(lambda: InstructionDraft.model_validate(draft_body(form)), speaker)
     if errors or action == "test":
-        test_run = None if errors else _test_run(request, body)
-        return _form_page(
-            request,
-            session,
-            loaded,
-            _fields(form),
-            errors,
-            422 if errors else 200,
-            test_run=test_run,
-        )
+        return _form_again(request, session, loaded, form, body, errors)
     caller = session.principal
     if action == "emergency":
-        saved, errors = _errors_of(
+        saved, errors = refusals(
             lambda: api.emergency_instruction(body, ledger, loaded, published, caller), speaker
         )
     else:
-        saved, errors = _errors_of(
+        saved, errors = refusals(
             lambda: api.draft_instruction(body, ledger, loaded, caller), speaker
         )
     if errors:
@@ -203,9 +196,9 @@ async def submit_edit(
     checked_form(session, str(form.get("csrf", "")))
     speaker = speaker_of(request)
     current = api.current_instruction(ledger, instruction_id)
-    body, errors = _errors_of(lambda: InstructionDraft.model_validate(draft_body(form)), speaker)
+    body, errors = refusals(lambda: InstructionDraft.model_validate(draft_body(form)), speaker)
     if not errors and form.get("action") == "save":
-        _, errors = _errors_of(
+        _, errors = refusals(
             lambda: api.edit_instruction(
                 instruction_id,
                 body,
@@ -219,17 +212,7 @@ async def submit_edit(
         )
         if not errors:
             return RedirectResponse(f"/workbench/instructions/{instruction_id}", 303)
-    test_run = None if errors else _test_run(request, body)
-    return _form_page(
-        request,
-        session,
-        loaded,
-        _fields(form),
-        errors,
-        422 if errors else 200,
-        test_run=test_run,
-        editing=current,
-    )
+    return _form_again(request, session, loaded, form, body, errors, editing=current)
 
 
 @router.get("/instructions/{instruction_id}", response_class=HTMLResponse)
@@ -257,7 +240,7 @@ def instruction_page(
 
 
 def _act(instruction_id: str, call, speaker) -> RedirectResponse:
-    _, errors = _errors_of(call, speaker)
+    _, errors = refusals(call, speaker)
     target = f"/workbench/instructions/{instruction_id}"
     if errors:
         target += f"?error={quote(errors[0].message)}"

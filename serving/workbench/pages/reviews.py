@@ -4,23 +4,18 @@ behind the same service as the API (``serving.reviews``), which checks roles its
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from ledger.assessments import NewAssessment
-from serving.errors import InvalidField
 from serving.reviews import ReviewAccess
 from serving.schemas import AssessmentRequest, EvidenceReview, EvidenceSubmission
 from serving.workbench.auth import Assessor, Officer, checked_form
 from serving.workbench.forms import (
-    FieldError,
     form_text,
-    invalid_field_error,
-    validation_errors,
+    refusals,
 )
 from serving.workbench.pages.decisions import decision_page_with_errors
 from serving.workbench.templating import speaker_of
@@ -36,21 +31,6 @@ async def _document_hash(form) -> str | None:
         if content:
             return hashlib.sha256(content).hexdigest()
     return form_text(form, "document_sha256")
-
-
-def _errors(call, speaker) -> tuple[Any, list[FieldError]]:
-    try:
-        return call(), []
-    except ValidationError as error:
-        return None, validation_errors(error, speaker)
-    except InvalidField as error:
-        return None, [invalid_field_error(error, speaker)]
-    except ValueError as error:  # the stores' own checks name the field
-        return None, [FieldError("form", speaker.gettext(str(error)))]
-    except HTTPException as error:
-        if error.status_code in (401, 403, 404):
-            raise
-        return None, [FieldError("form", str(error.detail))]
 
 
 def _back(decision_id: str, anchor: str) -> RedirectResponse:
@@ -77,7 +57,7 @@ async def submit_evidence(
         evidence = EvidenceSubmission.model_validate(body).as_new()
         return reviews.submit_evidence(decision_id, evidence, session.principal)
 
-    _, errors = _errors(submit, speaker_of(request))
+    _, errors = refusals(submit, speaker_of(request))
     if errors:
         return decision_page_with_errors(request, decision_id, session, "evidence", errors)
     return _back(decision_id, "evidence")
@@ -103,7 +83,7 @@ async def review_evidence(
             decision_id, evidence_id, body.accept, body.reason, session.principal
         )
 
-    done, errors = _errors(review, speaker_of(request))
+    done, errors = refusals(review, speaker_of(request))
     if errors:
         return decision_page_with_errors(request, decision_id, session, "evidence", errors)
     if done.redecision is not None:
@@ -131,7 +111,7 @@ async def record_assessment(
         assessment = NewAssessment(**request_body.model_dump())
         return reviews.record_assessment(decision_id, assessment, session.principal)
 
-    _, errors = _errors(record, speaker_of(request))
+    _, errors = refusals(record, speaker_of(request))
     if errors:
         return decision_page_with_errors(request, decision_id, session, "assessments", errors)
     return _back(decision_id, "assessments")
