@@ -42,8 +42,11 @@ def workbench_server(cycle):
         yield base, keys
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one module. Not longer: Playwright's sync API keeps an event loop
+    running in this thread while it is open, and Prefect's sync calls (e.g.
+    ``flow.to_deployment``) then return coroutines in the tests that follow."""
     from playwright.sync_api import sync_playwright
 
     executable = _ensure_chromium()
