@@ -10,7 +10,6 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from ledger.masking import mask_identifier
 from ledger.sessions import Session
 from serving.workbench.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, Speaker, chosen_language
 from serving.workbench.labels import domain_label
@@ -51,7 +50,6 @@ def render(
             "languages": LANGUAGE_NAMES,
             "session": session,
             "csrf": session.csrf_token if session else "",
-            "mask": mask_identifier,
             "label": lambda kind, code: domain_label(kind, code, speaker),
             **context,
         },
