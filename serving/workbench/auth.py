@@ -8,6 +8,7 @@ CSRF token. Clearance-system keys cannot sign in: the workbench is for people.
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 from urllib.parse import quote
 
@@ -75,7 +76,7 @@ def signed_in(*roles: Role):
 
 def checked_form(session: Session, csrf: str) -> Session:
     """``session``, once the form proved it came from one of its pages."""
-    if csrf != session.csrf_token:
+    if not hmac.compare_digest(csrf.encode(), session.csrf_token.encode()):
         raise BadForm()
     return session
 

@@ -28,7 +28,7 @@ from serving.workbench.forms import (
     invalid_field_error,
     validation_errors,
 )
-from serving.workbench.history import ConsigneeHistory
+from serving.workbench.consignees import ConsigneeHistory
 from serving.workbench.i18n import Speaker
 from serving.workbench.labels import domain_label
 from serving.workbench.templating import render, speaker_of
