@@ -22,13 +22,13 @@ from serving.outcomes import record_inspection
 from serving.schemas import OutcomeRequest
 from serving.workbench.auth import AnyReviewer, Officer, checked_form
 from serving.workbench.charts import contribution_chart
+from serving.workbench.consignees import ConsigneeHistory
 from serving.workbench.forms import (
     FieldError,
     form_text,
     invalid_field_error,
     validation_errors,
 )
-from serving.workbench.consignees import ConsigneeHistory
 from serving.workbench.i18n import Speaker
 from serving.workbench.labels import domain_label
 from serving.workbench.templating import render, speaker_of
