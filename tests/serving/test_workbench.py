@@ -221,3 +221,36 @@ def test_workbench_pages_carry_server_timing_and_a_strict_content_policy(project
     policy = page.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert "server-timing" not in officer.get("/healthz").headers
+
+
+def test_the_workbench_works_on_either_backend(project, database_url, tmp_path):
+    """Sessions, the queue's facts, the audited read and the outcome form on the embedded
+    SQLite ledger and on PostgreSQL."""
+    settings, _ = project
+    on_backend = settings.model_copy(
+        update={"database_url": database_url, "demo_keys_file": tmp_path / "keys.json"}
+    )
+    from pipelines.demo_keys import issue_demo_keys
+
+    keys = issue_demo_keys(on_backend)
+    bearer = {"Authorization": f"Bearer {keys['demo-clearance']}"}
+    with TestClient(create_app(on_backend)) as api:
+        decision_id = api.post("/v1/score", json=DECLARATION, headers=bearer).json()["decision_id"]
+    officer = signed_in(on_backend, keys["demo-officer"])
+    queue = officer.get("/workbench/")
+    assert queue.status_code == 200 and f"/workbench/decisions/{decision_id}" in queue.text
+    path = f"/workbench/decisions/{decision_id}"
+    form = {
+        "csrf": csrf_of(officer, path),
+        "item_no": "1",
+        "inspected_at": "2026-07-02T10:00",
+        "outcome_known_at": "2026-07-03T10:00",
+    }
+    assert officer.post(f"{path}/outcome", data=form).status_code == 303
+    ledger = Ledger.open(database_url)
+    try:
+        assert ledger.outcomes.get(decision_id, 1).recorded_by == "demo-officer"
+        reads = ledger.audit.events(entity="decision", entity_id=decision_id)
+        assert [e.action for e in reads] == ["decision.read"] * len(reads) and reads
+    finally:
+        ledger.close()
