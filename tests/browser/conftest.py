@@ -33,12 +33,18 @@ def _ensure_chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def workbench_server(cycle):
-    """The API and workbench served by a real uvicorn process; its base URL (on localhost,
-    where browsers accept the Secure session cookie over http) and the demo keys."""
+def workbench_server(cycle, tmp_path_factory):
+    """The API and workbench served by a real uvicorn process on a copy of the cycle's
+    project (its ledger with the batch's decisions, lake, monitoring and keys), so what
+    the browser publishes or records stays out of the other tests; its base URL (on
+    localhost, where browsers accept the Secure session cookie over http) and the demo
+    keys."""
     settings, _ = cycle
-    keys = json.loads(settings.resolved_demo_keys_file.read_text())
-    with served(settings, host="localhost", CUSTOMS_RISK_INSTRUCTION_REFRESH_SECONDS="0.2") as base:
+    data = tmp_path_factory.mktemp("workbench-browser") / "data"
+    shutil.copytree(settings.data_dir, data)
+    own = settings.model_copy(update={"data_dir": data, "model_cache_dir": None})
+    keys = json.loads(own.resolved_demo_keys_file.read_text())
+    with served(own, host="localhost", CUSTOMS_RISK_INSTRUCTION_REFRESH_SECONDS="0.2") as base:
         yield base, keys
 
 
