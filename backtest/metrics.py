@@ -119,3 +119,25 @@ def json_safe(value):
     if isinstance(value, np.integer):
         return int(value)
     return value
+
+
+SUMMARY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("normalised_revenue", "norm. revenue"),
+    ("hit_rate", "hit rate"),
+    ("recall_any", "recall"),
+    ("violation_rate_error", "IPW rate error"),
+    ("naive_rate_error", "naive rate error"),
+    ("auc_pr", "AUC-PR"),
+)
+
+
+def summary_rows(report: dict) -> list[dict]:
+    """One row per policy of the totals the summary table prints (None: no estimate)."""
+    rows = []
+    for name, policy in report["policies"].items():
+        total = policy["total"]
+        row = {"policy": name, "default": name == report["default_policy"]}
+        for key, _ in SUMMARY_COLUMNS:
+            row[key] = total["recall"]["any"] if key == "recall_any" else total[key]
+        rows.append(row)
+    return rows

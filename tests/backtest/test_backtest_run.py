@@ -1,26 +1,61 @@
-"""A short backtest on a small world: the report's shape, capacity kept, and what random
-selection does for the estimate of the violation rate that top-score selection cannot."""
+"""A short backtest on a small world, run as a user runs it (``customs-risk backtest``, the
+Prefect flow, MLflow): the report's shape, capacity kept, figures and run logged, and what
+random selection does for the estimate of the violation rate that top score cannot."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from typer.testing import CliRunner
 
-from backtest.engine import BacktestConfig, run_backtest
+import mlflow
+from backtest.plots import PLOTTED
 from backtest.policies import POLICY_NAMES
-from config.settings import Settings
-from sources.generator import GeneratorConfig, generate
+from config.settings import get_settings
+from customs_risk.cli import app
 
-WORLD = GeneratorConfig(n_declarations=30_000, months=12, start="2025-01-01", seed=7)
 WEEKS = 6
+# A small world (30k goods items over 12 months): enough findings for a warm-up champion.
+WORLD = {"DECLARATIONS": "30000", "MONTHS": "12", "SEED": "7", "MIN_POSITIVES": "15"}
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def run(tmp_path_factory, prefect_harness):
     root = tmp_path_factory.mktemp("backtest")
-    settings = Settings(data_dir=root / "data", mlflow_dir=root / "mlflow", min_positives=15)
-    return run_backtest(generate(WORLD), BacktestConfig(weeks=WEEKS, retrain_every=3), settings)
+    env = {f"CUSTOMS_RISK_{k}": v for k, v in WORLD.items()}
+    env |= {"CUSTOMS_RISK_DATA_DIR": str(root / "data")}
+    env |= {"CUSTOMS_RISK_MLFLOW_DIR": str(root / "mlflow")}
+    env |= {"CUSTOMS_RISK_TRACKING_URI": f"sqlite:///{root / 'mlflow' / 'mlflow.db'}"}
+    out = root / "reports" / "backtest.json"
+    get_settings.cache_clear()
+    try:
+        command = ["backtest", "--weeks", str(WEEKS), "--retrain-every", "3", "--out", str(out)]
+        result = CliRunner().invoke(app, command, env=env)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    return {"output": result.output, "out": out, "env": env}
+
+
+@pytest.fixture(scope="module")
+def report(run):
+    return json.loads(run["out"].read_text())
+
+
+def test_the_command_prints_the_table_and_logs_figures_and_report(run):
+    for name in POLICY_NAMES:
+        assert name in run["output"]
+    assert "default (default)" in run["output"]
+    folder = run["out"].parent
+    assert {p.name for p in folder.glob("*.png")} == {f"backtest_{m}.png" for m in PLOTTED}
+    mlflow.set_tracking_uri(run["env"]["CUSTOMS_RISK_TRACKING_URI"])
+    runs = mlflow.search_runs(experiment_names=["backtest"], output_format="list")
+    assert len(runs) == 1
+    metrics = runs[0].data.metrics
+    assert {f"{p}.normalised_revenue" for p in POLICY_NAMES} <= set(metrics)
+    artifacts = mlflow.MlflowClient().list_artifacts(runs[0].info.run_id, "plots")
+    assert len(artifacts) == len(PLOTTED)
 
 
 def test_the_report_holds_every_policy_weekly_and_in_total(report):
