@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,7 +174,8 @@ def revealed(week_items: pd.DataFrame, truth: pd.DataFrame, picks: Picks) -> pd.
             "declaration_id": rows["declaration_id"],
             "item_no": rows["item_no"],
             "selection_reason": picks.reason[picked],
-            "inspected_at": rows["declared_at"] + pd.Timedelta(days=1),
+            # The day it was declared: the delay to a known outcome counts from then.
+            "inspected_at": rows["declared_at"],
             "outcome_known_at": rows["declared_at"] + pd.to_timedelta(rows["outcome_delay_s"], "s"),
             **{f"finding_{c}": rows[f"detectable_{c}"].to_numpy() for c in RISK_CATEGORIES},
             "duty_recovered_cny": rows["duty_at_stake_cny"],
@@ -263,14 +265,23 @@ def _total(run: PolicyRun) -> dict:
     }
 
 
-def run_backtest(data: GeneratedData, config: BacktestConfig, settings: Settings) -> dict:
+def run_backtest(
+    data: GeneratedData,
+    config: BacktestConfig,
+    settings: Settings,
+    progress: Callable[[str], None] = lambda message: None,
+) -> dict:
     """Simulate ``config.weeks`` weeks of every policy on ``data``'s world; the report
-    (JSON-safe): per policy ``total`` and ``weekly`` figures, and ``default_policy``."""
+    (JSON-safe): per policy ``total`` and ``weekly`` figures, and ``default_policy``.
+    ``progress`` hears of each step (a flow's logger)."""
     world = World.of(data, config.weeks)
+    progress(f"world: {len(world.features):,} goods items, warm-up until {world.warmup_end}")
     champion = train(world, world.legacy, world.warmup_end, settings, config.holdout_weeks)
+    progress(f"warm-up champion trained on {len(world.legacy):,} legacy outcomes")
     runs = [PolicyRun(name, champion, "warm-up", world.legacy) for name in config.policies]
     for k in range(config.weeks):
         _simulate_week(k, runs, world, config, settings)
+        progress(f"week {k + 1}/{config.weeks} simulated")
         last = k == config.weeks - 1
         if config.retrain_every and (k + 1) % config.retrain_every == 0 and not last:
             _retrain(k, runs, world, config, settings)

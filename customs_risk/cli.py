@@ -272,6 +272,10 @@ def backtest_command(
     retrain_every: int = typer.Option(
         4, min=0, help="Weeks between each policy's retrainings (0: never)."
     ),
+    capacity: float = typer.Option(
+        None,
+        help="Inspections per week, as a share of its goods items (default: the legacy rate).",
+    ),
 ) -> None:
     """The selection-loop backtest: disposal policies compared week by week on the
     generated world (the settings' size and seed), only inspected items revealing outcomes."""
@@ -280,7 +284,8 @@ def backtest_command(
     from pipelines.backtest import backtest
 
     settings = get_settings()
-    config = BacktestConfig(weeks=weeks, retrain_every=retrain_every, seed=settings.seed)
+    chosen = {"capacity": capacity} if capacity is not None else {}
+    config = BacktestConfig(weeks=weeks, retrain_every=retrain_every, seed=settings.seed, **chosen)
     started = time.perf_counter()
     with console.status(f"backtest: {weeks} weeks, {len(config.policies)} policies…"):
         result = backtest(settings, config, out)

@@ -33,7 +33,7 @@ def backtest(
     settings = settings or get_settings()
     config = config or BacktestConfig(seed=settings.seed)
     generator = generator or GeneratorConfig.for_settings(settings)
-    report = run_backtest(generate(generator), config, settings)
+    report = run_backtest(generate(generator), config, settings, get_run_logger().info)
     report["world"] = {
         "declarations": generator.n_declarations,
         "months": generator.months,
@@ -44,8 +44,6 @@ def backtest(
     figures = save_figures(report, out.parent)
     run_id = log_backtest_run(settings, report, out, figures)
     summary = summary_rows(report)
-    for row in summary:
-        get_run_logger().info("%s", row)
     return {
         "path": str(out),
         "figures": [str(p) for p in figures],
