@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from backtest.metrics import json_safe, period_figures
-from backtest.policies import DEFAULT_POLICY, POLICIES, POLICY_NAMES, Picks, Week
+from backtest.policies import DEFAULT_POLICY, POLICIES, POLICY_NAMES, WEIGHTED, Picks, Week
 from config.settings import Settings
 from disposal.decisions import DisposalRules
 from features.compute import build_entity_state, feature_frame
@@ -56,6 +56,9 @@ class BacktestConfig:
     # Recent weeks whose labels are split for early stopping and calibration: longer than
     # the re-evaluation's 8, since the backtest's small worlds need the findings.
     holdout_weeks: int = 12
+    # Largest importance weight of a random pick in ``default_weighted``'s training: 1 / π
+    # reaches 100 for a 1 % share, and a handful of rows would then outweigh the rest.
+    weight_cap: int = 10
     policies: tuple[str, ...] = POLICY_NAMES
     seed: int = 0
 
@@ -136,28 +139,36 @@ class PolicyRun:
     retrained: list[dict] = field(default_factory=list)
 
 
+def importance_weighted(outcomes: pd.DataFrame, cap: int) -> pd.DataFrame:
+    """Outcomes with each random pick repeated round(1 / π) times (at most ``cap``): the
+    equivalent, for training and calibration, of weighting it by its inverse probability
+    of selection, so that the goods nobody targets count as often as they are declared.
+    Repeats share their goods line, so they stay in one training window together."""
+    probability = outcomes["selection_probability"].to_numpy(dtype=float)
+    random = (outcomes["selection_reason"] == "random").to_numpy() & (probability > 0)
+    repeats = np.ones(len(outcomes), dtype=int)
+    repeats[random] = np.clip(np.round(1.0 / probability[random]), 1, cap).astype(int)
+    return outcomes.loc[outcomes.index.repeat(repeats)].reset_index(drop=True)
+
+
 def train(
     world: World,
     outcomes: pd.DataFrame,
     as_of: pd.Timestamp,
     settings: Settings,
-    holdout_weeks: int = BacktestConfig.holdout_weeks,
+    config: BacktestConfig,
+    weighted: bool = False,
 ):
-    """A model trained on ``outcomes`` known by ``as_of`` as the re-evaluation flow trains a
-    challenger (``reassessment.promotion.challenger_windows``: the last ``holdout_weeks``'
-    labelled rows split at random by goods line into training, early stopping and
-    calibration, older ones all train): every label is used to fit, none is spent on a
-    test window, since the weeks that follow judge the model on the truth. Level cut-offs
-    and the reference scores come from the last four weeks' declarations, the ones most
-    like those it will score."""
-    config = fast_training(settings)
+    if weighted:
+        outcomes = importance_weighted(outcomes, config.weight_cap)
+    training = fast_training(settings)
     known = world.features[world.features["declared_at"] < as_of]
     labelled = labelled_rows(known, outcomes, as_of)
     if labelled.empty:
         raise ValueError(f"no inspection outcomes known by {as_of}: nothing to train on")
-    windows = challenger_windows(labelled, as_of, 7 * holdout_weeks, config.seed)
+    windows = challenger_windows(labelled, as_of, 7 * config.holdout_weeks, training.seed)
     recent = known[known["declared_at"] >= as_of - 4 * WEEK]
-    model = fit_windows(windows, recent, as_of, config, history=known).model
+    model = fit_windows(windows, recent, as_of, training, history=known).model
     if not model.categories:
         raise ValueError(f"no category had enough findings by {as_of}: {model.not_scored}")
     return model
@@ -240,7 +251,8 @@ def _retrain(k: int, runs, world: World, config: BacktestConfig, settings: Setti
     _, as_of = world.week(k)
     for run in runs:
         try:
-            run.model = train(world, run.outcomes, as_of, settings, config.holdout_weeks)
+            weighted = run.name == WEIGHTED
+            run.model = train(world, run.outcomes, as_of, settings, config, weighted)
         except ValueError as error:
             run.retrained.append({"week": k + 1, "error": str(error)})
             continue
@@ -276,9 +288,20 @@ def run_backtest(
     ``progress`` hears of each step (a flow's logger)."""
     world = World.of(data, config.weeks)
     progress(f"world: {len(world.features):,} goods items, warm-up until {world.warmup_end}")
-    champion = train(world, world.legacy, world.warmup_end, settings, config.holdout_weeks)
+    champions = {
+        weighted: train(world, world.legacy, world.warmup_end, settings, config, weighted)
+        for weighted in sorted({name == WEIGHTED for name in config.policies})
+    }
     progress(f"warm-up champion trained on {len(world.legacy):,} legacy outcomes")
-    runs = [PolicyRun(name, champion, "warm-up", world.legacy) for name in config.policies]
+    runs = [
+        PolicyRun(
+            name,
+            champions[name == WEIGHTED],
+            "warm-up-weighted" if name == WEIGHTED else "warm-up",
+            world.legacy,
+        )
+        for name in config.policies
+    ]
     for k in range(config.weeks):
         _simulate_week(k, runs, world, config, settings)
         progress(f"week {k + 1}/{config.weeks} simulated")

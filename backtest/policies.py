@@ -22,7 +22,16 @@ from disposal.disposition import dispose_frame, items_of
 
 RANDOM, MODEL, EXPLORATION = "random", "model", "exploration"
 DEFAULT_POLICY = "default"
-POLICY_NAMES: tuple[str, ...] = ("random", "top_score", "top_score_random", DEFAULT_POLICY)
+# ``default_weighted`` inspects as ``default`` does but learns corrected for selection: its
+# model is trained on its labels with random picks weighted by 1 / probability (capped).
+WEIGHTED = "default_weighted"
+POLICY_NAMES: tuple[str, ...] = (
+    "random",
+    "top_score",
+    "top_score_random",
+    DEFAULT_POLICY,
+    WEIGHTED,
+)
 
 
 @dataclass(frozen=True)
@@ -144,4 +153,5 @@ POLICIES: dict[str, Callable[[Week], Picks]] = {
     "top_score": top_score,
     "top_score_random": top_score_random,
     DEFAULT_POLICY: default_policy,
+    WEIGHTED: default_policy,
 }

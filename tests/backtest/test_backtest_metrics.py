@@ -95,3 +95,18 @@ def test_period_figures_judge_the_inspections_against_the_truth():
     worse = _judged().assign(overall_probability=[0.9, 0.1, 0.8, 0.2, 0.01, 0.05])
     # Item 4 now ranks last: precision 1, 1, then 3/6 at the third hit.
     assert period_figures(worse, 2)["auc_pr"] == pytest.approx((1 + 1 + 0.5) / 3)
+
+
+def test_random_picks_are_repeated_by_their_inverse_probability_up_to_the_cap():
+    from backtest.engine import importance_weighted
+
+    outcomes = pd.DataFrame(
+        {
+            "declaration_id": ["a", "b", "c", "d"],
+            "selection_reason": ["random", "random", "model", "random"],
+            "selection_probability": [0.25, 0.01, np.nan, 1.0],
+        }
+    )
+    weighted = importance_weighted(outcomes, cap=10)
+    counts = weighted["declaration_id"].value_counts().to_dict()
+    assert counts == {"a": 4, "b": 10, "c": 1, "d": 1}
