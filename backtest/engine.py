@@ -1,7 +1,8 @@
 """The weekly loop: each policy scores, disposes, inspects and learns on the same world.
 
 A warm-up period gives every policy the same champion, trained on the legacy labels (the
-generator's own inspections) known by its end. Then, week by week and per policy: the
+generator's own inspections) known by its end (``default_weighted`` its importance-weighted
+twin). Then, week by week and per policy: the
 week's items are scored with the policy's current model by ``models.scoring.Scorer`` (the
 API's scoring core), the policy picks within the week's capacity, the truth reveals the
 outcome of the picked items only (finding = what that inspection finds, known after the
@@ -74,7 +75,7 @@ class BacktestConfig:
 
 def fast_training(settings: Settings) -> TrainingConfig:
     """The platform's training with fewer, larger boosting steps and fewer resamples: the
-    loop trains each policy's model every few weeks, and 26 weeks × 4 policies must run in
+    loop trains each policy's model every few weeks, and 26 weeks × 5 policies must run in
     minutes on two cores. One feature view: the comparison of views is skipped."""
     base = TrainingConfig.for_settings(settings)
     params = {**base.lgbm_params, "n_estimators": 300, "learning_rate": 0.1}
