@@ -6,9 +6,11 @@ twin). Then, week by week and per policy: the
 week's items are scored with the policy's current model by ``models.scoring.Scorer`` (the
 API's scoring core), the policy picks within the week's capacity, the truth reveals the
 outcome of the picked items only (finding = what that inspection finds, known after the
-item's label delay), and every ``retrain_every`` weeks the policy's model is retrained by
-``models.training`` on its own labels known by then. The truth is read only here, to
-reveal picked outcomes, and in ``backtest.metrics`` to score the weeks.
+item's label delay), and every ``retrain_every`` weeks the policy's model is re-evaluated
+as the re-evaluation flow does it: a challenger trained by ``models.training`` on the
+policy's own labels, promoted through the gate (``reassessment.promotion.decide``). The
+truth is read only here, to reveal picked outcomes, and in ``backtest.metrics`` to score
+the weeks.
 
 Simplification, stated: the features' history of past findings (the entity state) holds
 the legacy outcomes known at the warm-up's end for every policy; a policy's own findings
@@ -34,7 +36,7 @@ from features.state import EntityState
 from models.bundle import RiskModel
 from models.scoring import Scorer
 from models.training import TrainingConfig, fit_windows, labelled_rows
-from reassessment.promotion import challenger_windows
+from reassessment.promotion import GateConfig, challenger_windows, decide, evaluation_window
 from sources.contracts import RISK_CATEGORIES
 from sources.generator import GeneratedData, GeneratorConfig
 
@@ -60,6 +62,9 @@ class BacktestConfig:
     # Largest importance weight of a random pick in ``default_weighted``'s training: 1 / π
     # reaches 100 for a 1 % share, and a handful of rows would then outweigh the rest.
     weight_cap: int = 10
+    # Retrained models pass the re-evaluation's promotion gate on the policy's own recent
+    # labels before they replace the policy's model (False: they always replace it).
+    gate: bool = True
     policies: tuple[str, ...] = POLICY_NAMES
     seed: int = 0
 
@@ -159,12 +164,23 @@ def train(
     settings: Settings,
     config: BacktestConfig,
     weighted: bool = False,
+    declared_before: pd.Timestamp | None = None,
 ):
+    """A model trained on ``outcomes`` known by ``as_of`` (of items declared before
+    ``declared_before``, if given) as the re-evaluation flow trains a challenger
+    (``reassessment.promotion.challenger_windows``: the last ``config.holdout_weeks``'
+    labelled rows split at random by goods line into training, early stopping and
+    calibration, older ones all train): every label is used to fit, none is spent on a
+    test window. Level cut-offs and the reference scores come from the last four weeks'
+    declarations, the ones most like those it will score. ``weighted``: random picks
+    weighted by their inverse probability (:func:`importance_weighted`)."""
     if weighted:
         outcomes = importance_weighted(outcomes, config.weight_cap)
     training = fast_training(settings)
     known = world.features[world.features["declared_at"] < as_of]
     labelled = labelled_rows(known, outcomes, as_of)
+    if declared_before is not None:
+        labelled = labelled[labelled["declared_at"] < declared_before]
     if labelled.empty:
         raise ValueError(f"no inspection outcomes known by {as_of}: nothing to train on")
     windows = challenger_windows(labelled, as_of, 7 * config.holdout_weeks, training.seed)
@@ -247,18 +263,33 @@ def _simulate_week(k: int, runs, world: World, config: BacktestConfig, settings:
 
 
 def _retrain(k: int, runs, world: World, config: BacktestConfig, settings: Settings) -> None:
-    """Each policy's model retrained on its own labels known at the week's end; a training
+    """Each policy's re-evaluation at the week's end, as ``customs-risk reevaluate`` runs it:
+    a challenger trained on the policy's labels of items declared before the evaluation
+    window (the last ``reevaluation_window_days``), compared with the policy's model on the
+    window's matured labels by the promotion gate (``reassessment.promotion.decide``), and
+    promoted only if the gate says so (``config.gate``; without it, always). A training
     that fails (too few findings) keeps the model in force."""
     _, as_of = world.week(k)
+    window = evaluation_window(as_of, settings.reevaluation_window_days)
+    gate = GateConfig.for_settings(settings)
     for run in runs:
+        weighted = run.name == WEIGHTED
+        start = window.start if config.gate else None
         try:
-            weighted = run.name == WEIGHTED
-            run.model = train(world, run.outcomes, as_of, settings, config, weighted)
+            challenger = train(world, run.outcomes, as_of, settings, config, weighted, start)
         except ValueError as error:
-            run.retrained.append({"week": k + 1, "error": str(error)})
+            run.retrained.append({"week": k + 1, "promoted": False, "error": str(error)})
             continue
-        run.version = f"{run.name}-w{k + 1}"
-        run.retrained.append({"week": k + 1, "version": run.version})
+        entry = {"week": k + 1, "promoted": True}
+        if config.gate:
+            known = world.features[world.features["declared_at"] < as_of]
+            rows = labelled_rows(known, run.outcomes, as_of)
+            rows = rows[rows["declared_at"] >= window.start]
+            decision = decide(run.model, challenger, rows, gate)
+            entry = {**entry, "promoted": decision.promote, "gate": decision.reasons}
+        if entry["promoted"]:
+            run.model, run.version = challenger, f"{run.name}-w{k + 1}"
+        run.retrained.append({**entry, "version": run.version})
 
 
 def _total(run: PolicyRun) -> dict:

@@ -272,6 +272,9 @@ def backtest_command(
     retrain_every: int = typer.Option(
         4, min=0, help="Weeks between each policy's retrainings (0: never)."
     ),
+    gate: bool = typer.Option(
+        True, help="Retrained models pass the promotion gate before they replace a policy's."
+    ),
     capacity: float = typer.Option(
         None,
         help="Inspections per week, as a share of its goods items (default: the legacy rate).",
@@ -285,7 +288,9 @@ def backtest_command(
 
     settings = get_settings()
     chosen = {"capacity": capacity} if capacity is not None else {}
-    config = BacktestConfig(weeks=weeks, retrain_every=retrain_every, seed=settings.seed, **chosen)
+    config = BacktestConfig(
+        weeks=weeks, retrain_every=retrain_every, gate=gate, seed=settings.seed, **chosen
+    )
     started = time.perf_counter()
     with console.status(f"backtest: {weeks} weeks, {len(config.policies)} policies…"):
         result = backtest(settings, config, out)

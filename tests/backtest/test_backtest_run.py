@@ -73,8 +73,14 @@ def test_the_report_holds_every_policy_weekly_and_in_total(report):
             # Every policy spends exactly the week's capacity.
             assert week["inspected"] == week["capacity"] > 0, (name, week["week"])
             assert 0 <= week["auc_pr"] <= 1
-        # Retrained every 3 weeks, not after the last one.
+        # Re-evaluated every 3 weeks, not after the last one; a challenger that trained
+        # went through the promotion gate, whose reasons are kept.
         assert [r["week"] for r in policy["retrained"]] == [3]
+        for entry in policy["retrained"]:
+            assert isinstance(entry["promoted"], bool)
+            if "error" not in entry:
+                assert entry["gate"], (name, entry)
+                assert entry["version"].endswith("-w3") == entry["promoted"]
 
 
 def test_random_selection_estimates_the_rate_and_top_score_cannot(report):
