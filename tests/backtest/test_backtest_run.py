@@ -15,6 +15,7 @@ from backtest.policies import POLICY_NAMES
 from config.settings import get_settings
 from customs_risk.cli import app
 
+pytestmark = pytest.mark.integration
 WEEKS = 6
 # A small world (30k goods items over 12 months): enough findings for a warm-up champion.
 WORLD = {"DECLARATIONS": "30000", "MONTHS": "12", "SEED": "7", "MIN_POSITIVES": "15"}
