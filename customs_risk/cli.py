@@ -263,6 +263,57 @@ def serve(
 
 register_monitoring_commands(app)
 register_ledger_commands(app)
+
+
+@app.command("backtest")
+def backtest_command(
+    weeks: int = typer.Option(26, min=1, help="Weeks simulated (the data's last ones)."),
+    out: Path = typer.Option(Path("reports/backtest.json"), help="Report JSON (PNGs beside it)."),
+    retrain_every: int = typer.Option(
+        4, min=0, help="Weeks between each policy's retrainings (0: never)."
+    ),
+    gate: bool = typer.Option(
+        True, help="Retrained models pass the promotion gate before they replace a policy's."
+    ),
+    capacity: float = typer.Option(
+        None,
+        help="Inspections per week, as a share of its goods items (default: the legacy rate).",
+    ),
+) -> None:
+    """The selection-loop backtest: disposal policies compared week by week on the
+    generated world (the settings' size and seed), only inspected items revealing outcomes."""
+    from backtest.engine import BacktestConfig
+    from config.settings import get_settings
+    from pipelines.backtest import backtest
+
+    settings = get_settings()
+    chosen = {"capacity": capacity} if capacity is not None else {}
+    config = BacktestConfig(
+        weeks=weeks, retrain_every=retrain_every, gate=gate, seed=settings.seed, **chosen
+    )
+    started = time.perf_counter()
+    with console.status(f"backtest: {weeks} weeks, {len(config.policies)} policies…"):
+        result = backtest(settings, config, out)
+    console.print(backtest_table(result["summary"], weeks))
+    console.print(f"report → {result['path']}; figures → {Path(result['path']).parent}")
+    console.print(f"MLflow run {result['run_id']} ({time.perf_counter() - started:.0f} s)")
+
+
+def backtest_table(summary: list[dict], weeks: int) -> Table:
+    """Each policy's totals over the weeks; the platform's default marked."""
+    from backtest.metrics import SUMMARY_COLUMNS
+
+    table = Table(title=f"Backtest — {weeks} weeks, same world and capacity")
+    table.add_column("policy")
+    for _, header in SUMMARY_COLUMNS:
+        table.add_column(header, justify="right")
+    for row in summary:
+        name = f"{row['policy']} (default)" if row["default"] else row["policy"]
+        cells = [format_metric(row[key]) for key, _ in SUMMARY_COLUMNS]
+        table.add_row(name, *cells)
+    return table
+
+
 benchmark_app = typer.Typer(help="Benchmarks on public data.", no_args_is_help=True)
 app.add_typer(benchmark_app, name="benchmark")
 

@@ -16,7 +16,7 @@ Everything is vectorised; the same config gives the same frames.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -115,12 +115,19 @@ class GeneratorConfig:
 
 @dataclass
 class GeneratedData:
-    """The four sources, each conforming to its contract."""
+    """The four sources, each conforming to its contract, and the world's truth beside them.
+
+    ``truth`` is what only the generator knows (see :func:`truth_frame`). It is no source:
+    ``frames()`` leaves it out, so it never reaches the lake, features, training,
+    monitoring or the API; only the backtest reads it, to reveal the outcome of an
+    inspection its simulated policy chose and to score the run afterwards.
+    """
 
     declarations: pd.DataFrame
     credit_history: pd.DataFrame
     monitoring: pd.DataFrame
     inspection_outcomes: pd.DataFrame
+    truth: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {
@@ -170,6 +177,7 @@ def generate(config: GeneratorConfig) -> GeneratedData:
         rng, headers, items, logistics, parties, market, declared, licences
     )
     credit_history = _credit_history(rng, consignees, credit, parties.brokers.ids, period)
+    truth = truth_frame(items, logistics, violations, inspections)
     return GeneratedData(
         conform(declarations, CONTRACTS["declarations"]),
         conform(credit_history, CONTRACTS["credit_history"]),
@@ -178,6 +186,7 @@ def generate(config: GeneratorConfig) -> GeneratedData:
             _outcomes_frame(items, logistics, inspections, period.end, config.random_share),
             CONTRACTS["inspection_outcomes"],
         ),
+        truth,
     )
 
 
@@ -1006,6 +1015,10 @@ class Inspections:
     inspected_at: np.ndarray
     known_at: np.ndarray  # when the outcome is known (lab tests take longer)
     recovered: np.ndarray  # duty recovered, CNY
+    # What an inspection of *any* item would find and recover, drawn for every item
+    # whether inspected or not (the truth frame's; the sources read only the above).
+    detectable: dict[str, np.ndarray]  # category → violation an inspection would find
+    at_stake: np.ndarray  # duty an inspection finding the revenue violation recovers, CNY
 
 
 def _draw_inspections(
@@ -1024,9 +1037,10 @@ def _draw_inspections(
     item's value."""
     inspected, reason = _select_for_inspection(rng, config, period, items, declared, level_at_item)
     n = items.count
-    found = {
-        c: violations[c] & inspected & (rng.random(n) < DETECTION_RATE) for c in RISK_CATEGORIES
-    }
+    # One detection draw per item and category, inspected or not, in the stream's order:
+    # the truth frame says what inspecting any item would have found.
+    detectable = {c: violations[c] & (rng.random(n) < DETECTION_RATE) for c in RISK_CATEGORIES}
+    found = {c: detectable[c] & inspected for c in RISK_CATEGORIES}
     lab = np.isin(
         items.sector,
         ["animal", "plant", "food", "beverage", "pharma", "medical", "toys", "electrical", "wood"],
@@ -1036,8 +1050,11 @@ def _draw_inspections(
     known_at = inspected_at + (delay_days * 86_400).astype(np.int64) * SECOND
     misclassified = market.true_value * rng.uniform(0.05, 0.3, n) * ~declared.undervalued
     hidden = np.maximum(market.true_value - declared.value_cny, 0)
-    recovered = np.where(found["revenue"], (hidden + misclassified) * items.duty_rate, 0.0)
-    return Inspections(inspected, reason, found, inspected_at, known_at, recovered)
+    at_stake = np.where(detectable["revenue"], (hidden + misclassified) * items.duty_rate, 0.0)
+    recovered = np.where(inspected, at_stake, 0.0)
+    return Inspections(
+        inspected, reason, found, inspected_at, known_at, recovered, detectable, at_stake
+    )
 
 
 def _select_for_inspection(
@@ -1239,6 +1256,34 @@ def _outcomes_frame(
         .reset_index(drop=True)
     )
     return outcomes[outcomes["outcome_known_at"] < end].reset_index(drop=True)
+
+
+def truth_frame(
+    items: GoodsItems,
+    logistics: Logistics,
+    violations: dict[str, np.ndarray],
+    inspections: Inspections,
+) -> pd.DataFrame:
+    """The world's truth per goods item, inspected or not: ``violation_<category>`` (a
+    violation is there), ``detectable_<category>`` (an inspection would find it: the
+    generator's own detection draw), ``duty_at_stake_cny`` (duty an inspection would
+    recover, as ``duty_recovered_cny`` of a found revenue violation) and
+    ``outcome_delay_s`` (seconds from declaration to a known outcome, if inspected).
+    Items in the declarations' order (time, declaration, item)."""
+    truth = pd.DataFrame(
+        {
+            "declaration_id": logistics.declaration_id[items.header],
+            "item_no": items.item_no,
+            "declared_at": items.time,
+            **{f"violation_{c}": violations[c] for c in RISK_CATEGORIES},
+            **{f"detectable_{c}": inspections.detectable[c] for c in RISK_CATEGORIES},
+            "duty_at_stake_cny": np.round(inspections.at_stake, 2),
+            "outcome_delay_s": (inspections.known_at - items.time) / SECOND,
+        }
+    )
+    return truth.sort_values(
+        ["declared_at", "declaration_id", "item_no"], kind="stable"
+    ).reset_index(drop=True)
 
 
 def _credit_history(

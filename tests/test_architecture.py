@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("disposal",),
     ("ledger",),
     ("reassessment",),
+    ("backtest",),
     ("pipelines", "serving"),
     ("customs_risk",),
 )
@@ -36,7 +37,7 @@ CONFINED = {
     "typer": {"customs_risk"},
     "rich": {"customs_risk"},
 }
-PLOTTING_MODULES = {"models.plots", "reassessment.report"}
+PLOTTING_MODULES = {"models.plots", "reassessment.report", "backtest.plots"}
 MAX_FUNCTION_LINES = 80
 
 
