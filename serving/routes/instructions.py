@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response
 
@@ -75,23 +75,31 @@ def _save(
         raise HTTPException(stale_status, str(error)) from None
 
 
+def _content(body: InstructionDraft, loaded, now: datetime) -> dict[str, Any]:
+    """What a draft or an edit says (all of it: what is not given takes its default), as
+    the lifecycle functions take it; who and when are theirs to add."""
+    return {
+        "scope": body.scope,
+        "measures": body.measures,
+        "categories": body.categories,
+        "reason": body.reason,
+        "valid_from": body.valid_from or now,
+        "valid_to": body.valid_to,
+        "catalogue": loaded.rules.catalogue,
+        "priority": body.priority,
+        "owner": body.owner,
+    }
+
+
 def _drafted(body: InstructionDraft, caller: Principal, loaded, emergency: bool) -> Instruction:
     now = datetime.now(UTC)
     try:
         return lifecycle.draft(
             instruction_id=lifecycle.new_instruction_id(),
-            scope=body.scope,
-            measures=body.measures,
-            categories=body.categories,
-            reason=body.reason,
-            valid_from=body.valid_from or now,
-            valid_to=body.valid_to,
+            **_content(body, loaded, now),
             drafted_by=caller.name,
             at=now,
-            catalogue=loaded.rules.catalogue,
-            priority=body.priority,
             emergency=emergency or body.emergency,
-            owner=body.owner,
         )
     except InstructionError as error:
         raise _invalid(error) from None
@@ -159,18 +167,10 @@ def edit_instruction(
     try:
         edited = lifecycle.edit(
             current,
-            scope=body.scope,
-            measures=body.measures,
-            categories=body.categories,
-            reason=body.reason,
-            valid_from=body.valid_from or now,
-            valid_to=body.valid_to,
+            **_content(body, loaded, now),
             edited_by=caller.name,
             at=now,
-            catalogue=loaded.rules.catalogue,
-            priority=body.priority,
             emergency=body.emergency,
-            owner=body.owner,
         )
     except NotADraft as error:
         raise HTTPException(409, str(error)) from None

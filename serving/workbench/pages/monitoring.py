@@ -15,97 +15,107 @@ from reassessment.monitoring_view import DriftHistory, TimeSeries, monitoring_vi
 from serving.dependencies import AppSettings
 from serving.workbench import charts
 from serving.workbench.auth import AnyReviewer
-from serving.workbench.i18n import Speaker
+from serving.workbench.i18n import N_, Speaker
 from serving.workbench.labels import domain_label
 from serving.workbench.templating import render, speaker_of
 
 router = APIRouter()
 
 
-def _series(series: Sequence[TimeSeries], kind: str, speaker: Speaker) -> list[charts.Series]:
-    """Series with their keys (features, categories …) named in the reader's language."""
-    return [charts.Series(domain_label(kind, s.key, speaker), s.points) for s in series]
+def _lines(
+    series: Sequence[TimeSeries], kind: str, speaker: Speaker, title: str, **options
+) -> Markup:
+    """A line chart of ``series``, their keys (features, categories …) and the title in
+    the reader's language; y from 0 unless told otherwise."""
+    named = [charts.Series(domain_label(kind, s.key, speaker), s.points) for s in series]
+    return charts.line_chart(named, title=speaker.gettext(title), **{"y_min": 0, **options})
 
 
 def _drift_charts(drift: DriftHistory, speaker: Speaker, settings) -> dict[str, Markup]:
-    week = speaker.gettext("monitoring window (start)")
     markers = [
         charts.Marker(c.x, speaker.gettext("champion v%(v)s", v=c.version_after))
         for c in drift.champion_changes
     ]
     if drift.shift_date:
         markers.append(charts.Marker(drift.shift_date, speaker.gettext("planted shift")))
-    low, high = settings.gate_observed_expected_min, settings.gate_observed_expected_max
+    axes = {"x_label": speaker.gettext("monitoring window (start)"), "markers": markers}
+    alert = speaker.gettext("alert")
     return {
-        "input_psi": charts.line_chart(
-            _series(drift.input_psi, "feature", speaker),
-            title=speaker.gettext("Drifted inputs: PSI against the reference"),
-            x_label=week,
+        "input_psi": _lines(
+            drift.input_psi,
+            "feature",
+            speaker,
+            N_("Drifted inputs: PSI against the reference"),
             y_label="PSI",
             reference_lines=[
-                charts.ReferenceLine(drift.psi_alert, speaker.gettext("alert")),
+                charts.ReferenceLine(drift.psi_alert, alert),
                 charts.ReferenceLine(drift.psi_warn, speaker.gettext("warning")),
             ],
-            markers=markers,
-            y_min=0,
+            **axes,
         ),
-        "score_psi": charts.line_chart(
-            _series(drift.score_psi, "category", speaker),
-            title=speaker.gettext("Scores: PSI of the calibrated probability per category"),
-            x_label=week,
+        "score_psi": _lines(
+            drift.score_psi,
+            "category",
+            speaker,
+            N_("Scores: PSI of the calibrated probability per category"),
             y_label="PSI",
-            reference_lines=[charts.ReferenceLine(drift.score_psi_alert, speaker.gettext("alert"))],
-            markers=markers,
-            y_min=0,
+            reference_lines=[charts.ReferenceLine(drift.score_psi_alert, alert)],
+            **axes,
         ),
-        "score_mean": charts.line_chart(
-            _series(drift.score_mean, "category", speaker),
-            title=speaker.gettext("Scores: mean calibrated probability per category"),
-            x_label=week,
+        "score_mean": _lines(
+            drift.score_mean,
+            "category",
+            speaker,
+            N_("Scores: mean calibrated probability per category"),
             y_label=speaker.gettext("probability"),
-            markers=markers,
             value_format=charts.percent,
-            y_min=0,
+            **axes,
         ),
-        "observed_expected": charts.line_chart(
-            _series(drift.observed_expected, "category", speaker),
-            title=speaker.gettext("Observed against expected findings per category, by window"),
-            x_label=week,
-            y_label=speaker.gettext("observed / expected"),
-            reference_lines=[charts.ReferenceLine(1.0, "O/E = 1", low, high)],
-            markers=markers,
-            y_min=0,
+        "observed_expected": _lines(
+            drift.observed_expected,
+            "category",
+            speaker,
+            N_("Observed against expected findings per category, by window"),
+            **_observed_expected_axis(speaker, settings),
+            **axes,
         ),
     }
 
 
-def _effectiveness_charts(view, speaker: Speaker, settings) -> dict[str, Markup]:
-    month = speaker.gettext("month of declaration")
-    low, high = settings.gate_observed_expected_min, settings.gate_observed_expected_max
+def _observed_expected_axis(speaker: Speaker, settings) -> dict:
+    """O/E = 1 with the promotion gate's band around it."""
+    band = (settings.gate_observed_expected_min, settings.gate_observed_expected_max)
     return {
-        "observed_expected": charts.line_chart(
-            _series(view.observed_expected, "category", speaker),
-            title=speaker.gettext("Observed against expected findings per category, by month"),
-            x_label=month,
-            y_label=speaker.gettext("observed / expected"),
-            reference_lines=[charts.ReferenceLine(1.0, "O/E = 1", low, high)],
-            y_min=0,
+        "y_label": speaker.gettext("observed / expected"),
+        "reference_lines": [charts.ReferenceLine(1.0, "O/E = 1", *band)],
+    }
+
+
+def _effectiveness_charts(view, speaker: Speaker, settings) -> dict[str, Markup]:
+    month = {"x_label": speaker.gettext("month of declaration")}
+    hit_rate = {"y_label": speaker.gettext("hit rate"), "value_format": charts.percent, **month}
+    return {
+        "observed_expected": _lines(
+            view.observed_expected,
+            "category",
+            speaker,
+            N_("Observed against expected findings per category, by month"),
+            **_observed_expected_axis(speaker, settings),
+            **month,
         ),
-        "hit_rate_by_reason": charts.line_chart(
-            _series(view.hit_rate_by_reason, "selection_reason", speaker),
-            title=speaker.gettext("Hit rate per selection reason"),
-            x_label=month,
-            y_label=speaker.gettext("hit rate"),
-            value_format=charts.percent,
-            y_min=0,
+        "hit_rate_by_reason": _lines(
+            view.hit_rate_by_reason,
+            "selection_reason",
+            speaker,
+            N_("Hit rate per selection reason"),
+            **hit_rate,
         ),
-        "hit_rate_by_credit": charts.line_chart(
-            _series(view.hit_rate_by_credit, "credit_level", speaker),
-            title=speaker.gettext("Hit rate per credit level"),
-            x_label=month,
-            y_label=speaker.gettext("hit rate"),
-            value_format=charts.percent,
-            y_min=0,
+        "hit_rate_by_credit": _lines(
+            view.hit_rate_by_credit,
+            "credit_level",
+            speaker,
+            N_("Hit rate per credit level"),
+            **hit_rate,
         ),
     }
 
