@@ -108,12 +108,14 @@ class World:
     weeks: int
 
     @classmethod
-    def of(cls, data: GeneratedData, weeks: int) -> World:
+    def of(cls, data: GeneratedData, weeks: int, warmup_end: pd.Timestamp | None = None) -> World:
+        """The data's last ``weeks`` weeks simulated, or those from ``warmup_end``."""
         if data.truth.empty:
             raise ValueError("the backtest needs the generator's truth")
         declarations = data.declarations
-        last_day = declarations["declared_at"].max().normalize() + pd.Timedelta(days=1)
-        warmup_end = last_day - weeks * WEEK
+        if warmup_end is None:
+            last_day = declarations["declared_at"].max().normalize() + pd.Timedelta(days=1)
+            warmup_end = last_day - weeks * WEEK
         if warmup_end <= declarations["declared_at"].min() + 8 * WEEK:
             raise ValueError(f"{weeks} weeks leave less than 8 weeks of warm-up")
         outcomes = data.inspection_outcomes
@@ -314,11 +316,12 @@ def run_backtest(
     config: BacktestConfig,
     settings: Settings,
     progress: Callable[[str], None] = lambda message: None,
+    warmup_end: pd.Timestamp | None = None,
 ) -> dict:
     """Simulate ``config.weeks`` weeks of every policy on ``data``'s world; the report
     (JSON-safe): per policy ``total`` and ``weekly`` figures, and ``default_policy``.
     ``progress`` hears of each step (a flow's logger)."""
-    world = World.of(data, config.weeks)
+    world = World.of(data, config.weeks, warmup_end)
     progress(f"world: {len(world.features):,} goods items, warm-up until {world.warmup_end}")
     champions = {
         weighted: train(world, world.legacy, world.warmup_end, settings, config, weighted)

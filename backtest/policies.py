@@ -4,9 +4,12 @@ Each returns ``Picks`` aligned with the week's scored items (``Scorer.score_fram
 whether an item is inspected, why, and, for a random pick, its inclusion probability (the
 weight of the unbiased estimate). The platform's default policy is the disposal code the
 API runs (``disposal.disposition.dispose_frame``): its random picks per credit level and
-its exploration come first, then items its capacity rules send to a measure that holds
-the goods, by score; the rest of the capacity is topped up by score (as ASYCUDA tops a
-lane up to its expected rate).
+its exploration come first, then the items its capacity rules send to a measure that
+holds the goods; the rest of the capacity is topped up (as ASYCUDA tops a lane up to its
+expected rate). Held and topped-up items are taken in the order of their margin on those
+rules (:func:`hold_margin`), the order in which the policy's own thresholds, lowered
+together, would reach them: so a rule that weighs the duty at stake ranks by expected
+duty there too.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import pandas as pd
 
 from disposal.decisions import DisposalRules
 from disposal.disposition import dispose_frame, items_of
+from disposal.items import ScoreColumns
+from disposal.policy import rule_eligible, rule_priority
 
 RANDOM, MODEL, EXPLORATION = "random", "model", "exploration"
 DEFAULT_POLICY = "default"
@@ -29,6 +34,7 @@ POLICY_NAMES: tuple[str, ...] = (
     "random",
     "top_score",
     "top_score_random",
+    "top_expected_duty",
     DEFAULT_POLICY,
     WEIGHTED,
 )
@@ -111,6 +117,38 @@ def top_score_random(week: Week) -> Picks:
     return picks
 
 
+def hold_margin(scores: pd.DataFrame, rules: DisposalRules) -> np.ndarray:
+    """Per item, its priority ÷ threshold on the active rules whose measure holds the goods,
+    the largest over them (0 where none applies): above 1 the policy holds the item; below,
+    how near it comes. Lowering every such threshold by one factor reaches items in this
+    order, which is how spare capacity follows the policy rather than another ranking."""
+    columns = ScoreColumns.from_frame(scores)
+    weights = rules.policy.weights(rules.policy.credit_levels(columns.credit_level))
+    margin = np.zeros(len(scores))
+    for rule in rules.policy.rules:
+        derived = rules.thresholds.rule(rule.name)
+        holds = rules.catalogue.measures[rule.measure].blocks_release
+        if not (derived.active and holds and derived.threshold and derived.threshold > 0):
+            continue
+        priority = rule_priority(derived.categories, columns, weights, rule.stake)
+        eligible = rule_eligible(rule, derived.categories, columns)
+        margin = np.maximum(margin, np.where(eligible, priority / derived.threshold, 0.0))
+    return margin
+
+
+def top_expected_duty(week: Week) -> Picks:
+    """The capacity by expected duty recovered, P(revenue finding) × duty on the declared
+    value, and nothing else: how far ranking by the stake alone goes, with no random pick
+    to estimate compliance by and no eye on the other categories."""
+    scores = week.scores
+    expected = scores["probability_revenue"].to_numpy(dtype=float) * np.nan_to_num(
+        scores["declared_duty_cny"].to_numpy(dtype=float)
+    )
+    picks = Picks.none(len(scores))
+    _top_up(picks, expected, week.capacity)
+    return picks
+
+
 def default_policy(week: Week) -> Picks:
     """The platform's disposal, kept within the capacity (see the module's docstring)."""
     scores, rules = week.scores, week.rules
@@ -125,7 +163,7 @@ def default_policy(week: Week) -> Picks:
     keys = ["declaration_id", "item_no"]
     items = scores[keys].merge(items_of(disposed), on=keys, how="left", validate="one_to_one")
     holds = {code for code, m in rules.catalogue.measures.items() if m.blocks_release}
-    priority = scores["overall_probability"].to_numpy(dtype=float)
+    priority = hold_margin(scores, rules)
     picks = Picks.none(len(scores))
     drawn = np.flatnonzero(items["random"].to_numpy(dtype=bool))
     probability = items["random_probability"].to_numpy(dtype=float)
@@ -152,6 +190,7 @@ POLICIES: dict[str, Callable[[Week], Picks]] = {
     "random": random_at_capacity,
     "top_score": top_score,
     "top_score_random": top_score_random,
+    "top_expected_duty": top_expected_duty,
     DEFAULT_POLICY: default_policy,
     WEIGHTED: default_policy,
 }

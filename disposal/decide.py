@@ -219,11 +219,12 @@ def _model_chunks(
                 f"thresholds {thresholds.version} use {missing}, which these scores lack: "
                 "derive thresholds for the model that scored them"
             )
-        priority = rule_priority(derived.categories, scores, weights)
+        priority = rule_priority(derived.categories, scores, weights, rule.stake)
         selected = rule_eligible(rule, derived.categories, scores) & (priority > derived.threshold)
+        stake = " x duty on the declared value" if rule.stake else ""
         reason = (
             f"Risk policy rule {rule.name}: priority (credit weight x probability of a finding "
-            f"in {', '.join(derived.categories)}) above the capacity threshold "
+            f"in {', '.join(derived.categories)}{stake}) above the capacity threshold "
             f"{derived.threshold:.4g}."
         )
         _add(

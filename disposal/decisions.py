@@ -31,6 +31,7 @@ from disposal.disposition import (
 from disposal.instructions import Instruction
 from disposal.policy import DisposalPolicy, PolicyThresholds, derive_thresholds
 from disposal.rebuttals import Rebuttal, rebutted_categories, set_aside
+from features.compute import declared_duty
 from models.bundle import RiskModel
 from models.decision import Decision
 from models.scoring import Scorer
@@ -132,6 +133,7 @@ def item_assessment(
         levels={c: r.level for c, r in decision.risks.items()},
         low_support=decision.low_support,
         credit_level=decision.consignee_credit_level,
+        declared_duty_cny=declared_duty(declaration["value_cny"], declaration["duty_rate"]),
     )
     return set_aside(assessment, rebutted)
 

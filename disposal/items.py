@@ -26,6 +26,7 @@ from sources.contracts import (
 PROBABILITY_PREFIX = "probability_"
 LEVEL_PREFIX = "level_"
 CREDIT_COLUMN = "consignee_credit_level"
+DUTY_COLUMN = "declared_duty_cny"
 TEXT_SCOPE_COLUMNS: tuple[str, ...] = (
     "origin_country",
     "consignee_id",
@@ -57,6 +58,9 @@ class ItemAssessment(BaseModel):
     credit_level: str | None = Field(
         None, description="Consignee's Order No. 282 level; None = no credit record."
     )
+    declared_duty_cny: float | None = Field(
+        None, ge=0, description="Duty on the declared value: a revenue rule's stake."
+    )
 
     @field_validator("probabilities")
     @classmethod
@@ -84,6 +88,8 @@ class ScoreColumns:
     credit_level: np.ndarray  # object: level name or None (no credit record)
     low_support: np.ndarray  # bool
     hs_code: np.ndarray  # object (str)
+    # Duty on the declared value (CNY), NaN where unknown: what rules with a stake weigh.
+    declared_duty: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.hs_code)
@@ -113,6 +119,7 @@ class ScoreColumns:
             credit_level=credit.where(credit.notna(), None).to_numpy(dtype=object),
             low_support=frame["low_support"].to_numpy(dtype=bool),
             hs_code=frame["hs_code"].astype(str).to_numpy(dtype=object),
+            declared_duty=frame[DUTY_COLUMN].to_numpy(dtype=float) if DUTY_COLUMN in frame else None,
         )
 
     @classmethod
@@ -138,6 +145,9 @@ class ScoreColumns:
             credit_level=_objects([i.credit_level for i in items]),
             low_support=np.array([i.low_support for i in items], dtype=bool),
             hs_code=_objects([i.hs_code for i in items]),
+            declared_duty=np.array(
+                [np.nan if i.declared_duty_cny is None else i.declared_duty_cny for i in items]
+            ),
         )
 
 

@@ -25,7 +25,7 @@ import json
 import math
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -74,6 +74,11 @@ class PolicyRule(BaseModel):
     )
     hs_chapters: tuple[str, ...] = Field(
         (), description="Segment: two-digit HS chapters the rule applies to; empty = all."
+    )
+    stake: Literal["declared_duty"] | None = Field(
+        None,
+        description="Weigh the priority by what a finding recovers: 'declared_duty' "
+        "multiplies it by the duty on the declared value (CNY), ranking by expected duty.",
     )
 
     @field_validator("categories")
@@ -223,12 +228,25 @@ def _measure_problems(policy: DisposalPolicy, catalogue: MeasureCatalogue) -> li
 # --- priorities and thresholds --------------------------------------------------------------
 
 
-def rule_priority(categories: tuple[str, ...], scores: ScoreColumns, weights: np.ndarray):
-    """``weight × (1 − Π(1 − p_c))`` over the given categories, one value per item."""
+def rule_priority(
+    categories: tuple[str, ...],
+    scores: ScoreColumns,
+    weights: np.ndarray,
+    stake: str | None = None,
+) -> np.ndarray:
+    """``weight × (1 − Π(1 − p_c))`` over the given categories, one value per item; times
+    the duty on the declared value for a ``declared_duty`` stake (0 where it is unknown:
+    such an item cannot be ranked by what it would recover)."""
     clear = np.ones(len(scores))
     for category in categories:
         clear = clear * (1.0 - scores.probabilities[category])
-    return weights * (1.0 - clear)
+    priority = weights * (1.0 - clear)
+    if stake == "declared_duty":
+        duty = scores.declared_duty
+        if duty is None:
+            raise ValueError("a rule weighing the declared duty needs the items' declared duty")
+        priority = priority * np.nan_to_num(duty, nan=0.0)
+    return priority
 
 
 def rule_eligible(rule: PolicyRule, categories: tuple[str, ...], scores: ScoreColumns):
@@ -395,7 +413,10 @@ def _rule_threshold(
     if not scored:
         note = f"inactive: none of {list(rule.categories)} is scored"
         return RuleThreshold(active=False, threshold=None, note=note, **common), nothing
-    priority = rule_priority(scored, scores, weights)
+    if rule.stake and (scores.declared_duty is None or np.isnan(scores.declared_duty).all()):
+        note = "inactive: the reference holds no declared duty (a model trained before stakes)"
+        return RuleThreshold(active=False, threshold=None, note=note, **common), nothing
+    priority = rule_priority(scored, scores, weights, rule.stake)
     eligible = rule_eligible(rule, scored, scores)
     if not eligible.any():
         note = "inactive: no reference item meets the rule's conditions"

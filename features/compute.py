@@ -208,6 +208,12 @@ def compute_features(
     return {name: out[name] for name in FEATURE_NAMES}
 
 
+def declared_duty(value_cny, duty_rate):
+    """Duty on the declared value (CNY): what an undervaluation or misclassification
+    finding corrects a share of, so the stake of a revenue inspection."""
+    return value_cny * duty_rate
+
+
 def _declared_features(d: ResolvedDeclarations) -> dict[str, np.ndarray]:
     """The features of the declaration alone (the catalogue's request-time features)."""
     value, duty = d.amount("value_cny"), d.amount("duty_rate")
@@ -215,7 +221,7 @@ def _declared_features(d: ResolvedDeclarations) -> dict[str, np.ndarray]:
     hs, trade_mode = d.text("hs_code"), d.text("trade_mode")
     out: dict[str, np.ndarray] = {}
     out["log_value_cny"] = np.log1p(value)
-    out["log_duty_at_stake"] = np.log1p(value * duty)
+    out["log_duty_at_stake"] = np.log1p(declared_duty(value, duty))
     out["duty_rate"] = duty
     out["log_unit_value_kg"] = _log_unit_value(value, net)
     out["log_net_weight_kg"] = np.log1p(np.maximum(net, 0.0))

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from features.compute import compute_features
+from features.compute import compute_features, declared_duty
 from features.inputs import ResolvedDeclarations, columns_from_records, declaration_columns
 from features.state import EntityState
 from models.assessment import (
@@ -193,6 +193,8 @@ class Scorer:
             sparse |= support < MIN_BIN_SUPPORT
         out["overall_probability"], out["overall_level"] = self.model.overall(probabilities, levels)
         out["consignee_credit_level"] = credit_level_names(features["consignee_credit_level"])
+        columns = resolved.columns
+        out["declared_duty_cny"] = declared_duty(columns["value_cny"], columns["duty_rate"])
         novel = np.array([bool(r) for r in novelty_reasons(resolved, self.state)], dtype=bool)
         out["low_support"] = novel | sparse
         out["model_version"] = self.model_version

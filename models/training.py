@@ -138,11 +138,14 @@ def labelled_rows(
 ) -> pd.DataFrame:
     """Feature rows of inspected items whose outcome was known by ``as_of``, in time order."""
     known = inspection_outcomes[inspection_outcomes["outcome_known_at"] <= as_of]
+    # The selection probability, where recorded, weighs random picks in unbiased estimates.
+    recorded = [c for c in ("selection_probability",) if c in known]
     labels = known[
         [
             "declaration_id",
             "item_no",
             "selection_reason",
+            *recorded,
             "outcome_known_at",
             "duty_recovered_cny",
             *(f"finding_{c}" for c in RISK_CATEGORIES),
@@ -482,11 +485,13 @@ def reference_scores(
     beyond that): ``probability_<category>``, the consignee's Order No. 282 credit level as
     of the declaration (None: unrated), ``low_support`` (the Art. 16 flag of a decision: a
     new consignee, an HS6 × origin pair first declared then, or a calibration bin with
-    fewer than ``MIN_BIN_SUPPORT`` held-out rows) and ``hs_code``.
+    fewer than ``MIN_BIN_SUPPORT`` held-out rows), ``hs_code`` and ``declared_duty_cny``.
     """
     table = recent[["declaration_id", "item_no", "declared_at"]].reset_index(drop=True)
     table["hs_code"] = recent["hs_code"].to_numpy() if "hs_code" in recent else None
     table["consignee_credit_level"] = credit_level_names(recent["consignee_credit_level"])
+    # The feature's inverse: the duty on the declared value, which revenue rules weigh.
+    table["declared_duty_cny"] = np.expm1(recent["log_duty_at_stake"].to_numpy(dtype=float))
     sparse = np.zeros(len(table), dtype=bool)
     for category, probability in probabilities.items():
         table[f"probability_{category}"] = probability

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import average_precision_score
 
 from config.settings import Settings
 from features.definitions import GOODS_LINE_COLUMNS
@@ -278,6 +279,7 @@ def side_by_side(
                     )
                 }
                 entry[name]["precision_at_5"] = report["precision_at"]["5"]
+        entry["random_picks"] = on_random_picks(rows, y, category, champion_p, challenger_p)
         both = category in champion_p and category in challenger_p
         enough = gate.min_positives <= y.sum() < len(y)
         entry["gated"] = both and enough
@@ -292,6 +294,41 @@ def side_by_side(
             )
         per_category[category] = entry
     return per_category
+
+
+def on_random_picks(
+    rows: pd.DataFrame,
+    y: np.ndarray,
+    category: str,
+    champion_p: dict[str, np.ndarray],
+    challenger_p: dict[str, np.ndarray],
+) -> dict:
+    """Both models' AUC-PR on the window's random picks alone, each weighted by the inverse
+    of its selection probability: the one comparison that no policy's targeting biases,
+    since a random pick stands for every goods item like it (Art. 7). NaN without both
+    classes among the picks."""
+    random = (rows["selection_reason"] == "random").to_numpy()
+    if "selection_probability" in rows:
+        probability = rows["selection_probability"].to_numpy(dtype=float)
+        random &= probability > 0
+    else:
+        probability = np.ones(len(rows))
+    entry: dict = {"rows": int(random.sum()), "positives": int(y[random].sum())}
+    both_classes = 0 < entry["positives"] < entry["rows"]
+    for name, probabilities in (("champion", champion_p), ("challenger", challenger_p)):
+        if category in probabilities:
+            entry[name] = (
+                float(
+                    average_precision_score(
+                        y[random],
+                        probabilities[category][random],
+                        sample_weight=1.0 / probability[random],
+                    )
+                )
+                if both_classes
+                else float("nan")
+            )
+    return entry
 
 
 def coverage_check(champion: RiskModel, challenger: RiskModel) -> dict:

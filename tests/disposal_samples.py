@@ -62,6 +62,7 @@ def synthetic_scores(n: int, seed: int, start: datetime = AT) -> pd.DataFrame:
             "port_code": rng.choice(["2200", "5100", "4200"], size=n),
             "trade_mode": rng.choice(["0110", "9610", "1210"], size=n),
             "value_cny": rng.lognormal(10, 1.5, n),
+            "declared_duty_cny": rng.lognormal(10, 1.5, n) * rng.choice([0.0, 0.05, 0.1], n),
             "consignee_credit_level": np.array(CREDIT_LEVELS, dtype=object)[credit],
             "low_support": rng.random(n) < 0.08,
         }
@@ -103,6 +104,7 @@ def item(item_no: int = 1, **changes) -> ItemAssessment:
         "levels": dict.fromkeys(RISK_CATEGORIES, 1),
         "low_support": False,
         "credit_level": "regular",
+        "declared_duty_cny": 6_000.0,
     }
     return ItemAssessment(**(fields | changes))
 

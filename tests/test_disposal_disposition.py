@@ -293,6 +293,7 @@ def assessments(rows: pd.DataFrame) -> list[ItemAssessment]:
             levels={c: int(r[f"level_{c}"]) for c in RISK_CATEGORIES},
             low_support=bool(r["low_support"]),
             credit_level=r["consignee_credit_level"],
+            declared_duty_cny=float(r["declared_duty_cny"]),
         )
         for _, r in rows.iterrows()
     ]

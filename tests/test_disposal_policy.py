@@ -182,6 +182,28 @@ def test_rules_of_one_kind_fill_it_in_turn():
     assert derived.rule("second").added_share == pytest.approx(0.3)
 
 
+def test_a_stake_ranks_by_expected_duty_and_unknown_duty_ranks_last():
+    # Same probability, duties 1..10 k CNY: a 30 % target takes the three largest duties,
+    # and an item of larger probability but small duty falls behind them.
+    revenue = [0.2] * 10 + [0.6]
+    duty = [1_000.0 * k for k in range(1, 11)] + [500.0]
+    ref = reference(revenue, declared_duty_cny=duty)
+    rule = doc_rule(stake="declared_duty", target_share=3 / 11)
+    derived = thresholds_for(make_policy(rules=[rule]), CAT, ref).rule("docs")
+    assert derived.threshold == pytest.approx(0.2 * 7_000.0)
+    scores = ScoreColumns.from_frame(reference([0.9, 0.2], declared_duty_cny=[np.nan, 9_000.0]))
+    priority = rule_priority(("revenue",), scores, np.ones(2), "declared_duty")
+    assert list(priority > derived.threshold) == [False, True]
+
+
+def test_a_stake_needs_the_declared_duty_in_the_reference():
+    rule = doc_rule(stake="declared_duty")
+    derived = thresholds_for(make_policy(rules=[rule]), CAT, reference([0.1, 0.2, 0.3]))
+    assert not derived.rule("docs").active
+    assert "no declared duty" in derived.rule("docs").note
+    assert "stake" in problems(lambda d: d["rules"][0].update(stake="declared_value"))
+
+
 def test_unscored_categories_make_a_rule_inactive_not_dropped():
     food = {"name": "food", "measure": "LAB", "categories": ["food_safety"], "target_share": 0.1}
     mixed = doc_rule(name="mixed", categories=["revenue", "ipr"])
@@ -202,7 +224,7 @@ def test_thresholds_meet_targets_on_a_fresh_sample_within_sampling_error():
         assert t.added_share == pytest.approx(rule.target_share, abs=1 / 60_000)
         share = np.mean(
             rule_eligible(rule, t.categories, scores)
-            & (rule_priority(t.categories, scores, weights) > t.threshold)
+            & (rule_priority(t.categories, scores, weights, rule.stake) > t.threshold)
         )
         sd = np.sqrt(t.reference_share * (1 - t.reference_share) / len(fresh))
         assert abs(share - t.reference_share) < 4 * sd + 1e-9, rule.name
