@@ -119,7 +119,9 @@ class ScoreColumns:
             credit_level=credit.where(credit.notna(), None).to_numpy(dtype=object),
             low_support=frame["low_support"].to_numpy(dtype=bool),
             hs_code=frame["hs_code"].astype(str).to_numpy(dtype=object),
-            declared_duty=frame[DUTY_COLUMN].to_numpy(dtype=float) if DUTY_COLUMN in frame else None,
+            declared_duty=(
+                frame[DUTY_COLUMN].to_numpy(dtype=float) if DUTY_COLUMN in frame else None
+            ),
         )
 
     @classmethod

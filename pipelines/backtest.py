@@ -77,7 +77,8 @@ def _kcs_backtest(settings: Settings, config: BacktestConfig) -> dict:
     kcs = kcs_world(*paths)
     config = dataclasses.replace(config, weeks=kcs.weeks)
     report = run_backtest(kcs.data, config, settings, get_run_logger().info, kcs.warmup_end)
-    report["world"] = {"name": "kcs", "files": [p.name for p in paths], "rows": len(kcs.data.declarations)}
+    rows = len(kcs.data.declarations)
+    report["world"] = {"name": "kcs", "files": [p.name for p in paths], "rows": rows}
     return report
 
 

@@ -307,10 +307,11 @@ def on_random_picks(
     of its selection probability: the one comparison that no policy's targeting biases,
     since a random pick stands for every goods item like it (Art. 7). NaN without both
     classes among the picks."""
-    random = (rows["selection_reason"] == "random").to_numpy()
+    reason = rows["selection_reason"] if "selection_reason" in rows else pd.Series("", rows.index)
+    random = (reason == "random").to_numpy()
     if "selection_probability" in rows:
         probability = rows["selection_probability"].to_numpy(dtype=float)
-        random &= probability > 0
+        random = random & (probability > 0)
     else:
         probability = np.ones(len(rows))
     entry: dict = {"rows": int(random.sum()), "positives": int(y[random].sum())}

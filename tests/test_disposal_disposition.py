@@ -105,7 +105,7 @@ def test_nothing_applies_release_from_the_model():
     d = decide([item()])
     assert sources(d.items[0]) == [("REL", "model")]
     assert d.strictest.code == "REL" and not d.blocks_release
-    assert (d.policy_version, d.catalogue_version) == ("2026.1", "2026.2")
+    assert (d.policy_version, d.catalogue_version) == ("2026.2", "2026.2")
     assert d.thresholds_version == quiet()[1].version
 
 

@@ -341,3 +341,26 @@ def test_a_challenger_never_trains_stops_or_calibrates_on_its_evaluation_window(
         assert not items & window_items, name
     # ... and every labelled row before the window is used, each once.
     assert sum(len(rows) for rows in handed.values()) == len(labelled) - len(in_window)
+
+
+def test_the_gate_also_compares_both_models_on_random_picks_alone_weighted():
+    """Random picks stand for every goods item, each for 1/π of them: the gate reports
+    both models' AUC-PR there, weighted, beside the comparison on every inspected row."""
+    rows, p, rng = _world(3)
+    random = rng.random(len(rows)) < 0.3
+    rows = rows.assign(
+        selection_reason=np.where(random, "random", "model"),
+        selection_probability=np.where(random, 0.05, np.nan),
+    )
+    champion = FixedModel({c: _constant(v) for c, v in p.items()})
+    decision = promotion.decide(champion, FixedModel(p), rows, GATE)
+    for category in ("revenue", "ipr"):
+        picks = decision.per_category[category]["random_picks"]
+        assert picks["rows"] == random.sum()
+        assert picks["positives"] == rows.loc[random, f"finding_{category}"].sum()
+        assert picks["challenger"] > picks["champion"]
+        assert picks["champion"] == pytest.approx(picks["positives"] / picks["rows"])
+    # Without random picks there is nothing unbiased to compare: no figure, not a zero.
+    decision = promotion.decide(champion, FixedModel(p), rows.assign(selection_reason="rule"), GATE)
+    assert decision.per_category["revenue"]["random_picks"]["rows"] == 0
+    assert np.isnan(decision.per_category["revenue"]["random_picks"]["challenger"])
