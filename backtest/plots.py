@@ -45,13 +45,14 @@ def metric_figure(report: dict, metric: str):
     return figure
 
 
-def save_figures(report: dict, folder: Path) -> list[Path]:
-    """One PNG per plotted metric in ``folder``; their paths."""
+def save_figures(report: dict, folder: Path, stem: str = "backtest") -> list[Path]:
+    """One PNG per plotted metric in ``folder``, named ``<stem>_<metric>.png`` (the
+    report's own name, so that two reports in one folder keep their figures); paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for metric in PLOTTED:
         figure = metric_figure(report, metric)
-        path = folder / f"backtest_{metric}.png"
+        path = folder / f"{stem}_{metric}.png"
         figure.savefig(path, dpi=110)
         plt.close(figure)
         paths.append(path)

@@ -55,7 +55,7 @@ def backtest(
         raise ValueError(f"unknown world {world!r}; known: {', '.join(WORLDS)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, allow_nan=False))
-    figures = save_figures(report, out.parent)
+    figures = save_figures(report, out.parent, out.stem)
     run_id = log_backtest_run(settings, report, out, figures)
     summary = summary_rows(report)
     return {

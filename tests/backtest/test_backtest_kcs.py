@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from backtest.kcs import KCS_CAPACITY, kcs_world
+from backtest.plots import PLOTTED
 from backtest.policies import POLICY_NAMES
 from config.settings import Settings, get_settings
 from customs_risk.cli import app
@@ -62,6 +63,9 @@ def test_the_command_runs_every_policy_over_the_valid_weeks(files, tmp_path, pre
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "Backtest on kcs" in result.output
+    assert {p.name for p in out.parent.glob("*.png")} == {
+        f"backtest-kcs_{m}.png" for m in PLOTTED
+    }
     report = json.loads(out.read_text())
     assert report["world"]["name"] == "kcs" and report["weeks"] == 13
     assert set(report["policies"]) == set(chosen) < set(POLICY_NAMES)
