@@ -63,9 +63,7 @@ def test_the_command_runs_every_policy_over_the_valid_weeks(files, tmp_path, pre
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "Backtest on kcs" in result.output
-    assert {p.name for p in out.parent.glob("*.png")} == {
-        f"backtest-kcs_{m}.png" for m in PLOTTED
-    }
+    assert {p.name for p in out.parent.glob("*.png")} == {f"backtest-kcs_{m}.png" for m in PLOTTED}
     report = json.loads(out.read_text())
     assert report["world"]["name"] == "kcs" and report["weeks"] == 13
     assert set(report["policies"]) == set(chosen) < set(POLICY_NAMES)
