@@ -133,9 +133,16 @@ def item_assessment(
         levels={c: r.level for c, r in decision.risks.items()},
         low_support=decision.low_support,
         credit_level=decision.consignee_credit_level,
-        declared_duty_cny=declared_duty(declaration["value_cny"], declaration["duty_rate"]),
+        declared_duty_cny=_declared_duty(declaration),
     )
     return set_aside(assessment, rebutted)
+
+
+def _declared_duty(declaration: Mapping) -> float | None:
+    """The duty on the declared value, None where the rate is not given (a revenue rule's
+    stake then ranks the item last rather than guessing a rate)."""
+    rate = declaration.get("duty_rate")
+    return None if rate is None else float(declared_duty(declaration["value_cny"], rate))
 
 
 def decide(

@@ -257,7 +257,7 @@ def test_thresholds_round_trip_and_are_versioned_by_their_inputs():
     assert thresholds_for(pol, CAT, shifted).version != derived.version
     edited = make_policy(lambda d: d["rules"][0].update(target_share=0.009))
     assert edited.version == pol.version and edited.fingerprint != pol.fingerprint
-    with pytest.raises(ValueError, match=r"derived for policy 2026\.1"):
+    with pytest.raises(ValueError, match=r"derived for policy 2026\.2 \(\w+\), not 2026\.2"):
         derived.check(edited, CAT)
 
 

@@ -161,6 +161,7 @@ def test_reference_scores_are_the_recent_declarations_as_scored(trained, small_f
         "declared_at",
         "hs_code",
         "consignee_credit_level",
+        "declared_duty_cny",
         *(f"probability_{c}" for c in model.categories),
         "low_support",
     ]
@@ -168,6 +169,8 @@ def test_reference_scores_are_the_recent_declarations_as_scored(trained, small_f
     probabilities = model.predict_proba(model.spec.encode(rows))
     for category, probability in probabilities.items():
         np.testing.assert_allclose(table[f"probability_{category}"], probability)
+    # The revenue rules' stake: the declared duty the feature log_duty_at_stake is built on.
+    np.testing.assert_allclose(np.log1p(table["declared_duty_cny"]), rows["log_duty_at_stake"])
     assert set(table["consignee_credit_level"].dropna()) <= set(CREDIT_LEVELS)
     ordinal = rows["consignee_credit_level"]
     named = table["consignee_credit_level"]
