@@ -27,15 +27,19 @@ def week(scores, capacity: int) -> Week:
     return Week(scores, capacity, np.random.default_rng(0), RULES, random_share=0.1)
 
 
-def test_the_margin_is_above_one_exactly_where_a_rule_holds_the_goods(week_scores):
-    disposed = dispose_frame(
-        week_scores,
+def disposed_by_the_policy(scores):
+    return dispose_frame(
+        scores,
         instructions=(),
         policy=POLICY,
         thresholds=RULES.thresholds,
         catalogue=CAT,
         selection_key=KEY,
     )
+
+
+def test_the_margin_is_above_one_exactly_where_a_rule_holds_the_goods(week_scores):
+    disposed = disposed_by_the_policy(week_scores)
     model = disposed[(disposed["source"] == "model") & disposed["code"].isin(HOLDS)]
     held = week_scores.set_index(["declaration_id", "item_no"]).index.isin(
         model.set_index(["declaration_id", "item_no"]).index
@@ -62,16 +66,7 @@ def test_every_policy_inspects_its_capacity_and_no_more(week_scores, name):
 
 def test_the_default_policy_keeps_its_random_draws_and_holds_first(week_scores):
     picks = POLICIES["default"](week(week_scores, capacity=800))
-    disposed = items_of(
-        dispose_frame(
-            week_scores,
-            instructions=(),
-            policy=POLICY,
-            thresholds=RULES.thresholds,
-            catalogue=CAT,
-            selection_key=KEY,
-        )
-    )
+    disposed = items_of(disposed_by_the_policy(week_scores))
     drawn = disposed["random"].to_numpy(dtype=bool)
     assert drawn.sum() < 800 and (picks.random == drawn).all()
     assert set(picks.reason[picks.inspected]) <= {"random", "exploration", "model"}
